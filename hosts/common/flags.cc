@@ -1,0 +1,44 @@
+#include "hosts/common/flags.h"
+
+#include <csignal>
+#include <cstring>
+
+namespace cnpgi_pgbackrest::hosts {
+
+std::vector<char*> NormalizeFlags(int argc, char** argv, std::vector<std::string>& storage) {
+  storage.clear();
+  storage.reserve(argc);
+  for (int i = 0; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (i > 0 && arg.rfind("--", 0) == 0) {
+      auto end = arg.find('=');
+      for (std::size_t j = 2; j < std::min(end, arg.size()); ++j)
+        if (arg[j] == '-') arg[j] = '_';
+    }
+    storage.push_back(std::move(arg));
+  }
+  std::vector<char*> out;
+  for (auto& s : storage) out.push_back(s.data());
+  return out;
+}
+
+void BlockTerminationSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+}
+
+int WaitForTerminationSignal() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  int sig = 0;
+  sigwait(&set, &sig);
+  return sig;
+}
+
+}  // namespace cnpgi_pgbackrest::hosts

@@ -1,0 +1,27 @@
+// PostgreSQL WAL file names and the paths the instance manager hands us.
+#pragma once
+
+#include "absl/strings/string_view.h"
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+
+namespace cnpgi_pgbackrest {
+
+enum class WalFileKind { kSegment, kPartial, kHistory, kBackupHistory };
+
+// What kind of WAL file the name denotes, or nothing for a name PostgreSQL never archives.
+std::optional<WalFileKind> ClassifyWalName(absl::string_view name);
+
+// The segment after this one (24 hex digits), for a segment size of 16 MiB.
+std::optional<std::string> NextWalSegment(absl::string_view segment);
+
+// OK when path is absolute with no empty, "." or ".." components.
+absl::Status CheckCleanAbsolutePath(absl::string_view path, absl::string_view what);
+
+// True when path lies strictly inside dir (both clean and absolute).
+bool IsInsideDirectory(absl::string_view path, absl::string_view dir);
+
+}  // namespace cnpgi_pgbackrest

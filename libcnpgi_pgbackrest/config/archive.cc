@@ -1,0 +1,338 @@
+#include "absl/strings/string_view.h"
+#include "config/archive.h"
+
+#include <set>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace cnpgi_pgbackrest {
+namespace {
+
+using json = nlohmann::json;
+
+absl::Status FieldError(absl::string_view path, absl::string_view problem) {
+  return absl::InvalidArgumentError(absl::StrCat(path, ": ", problem));
+}
+
+// Reads an optional string field; a present non-string is an error.
+absl::StatusOr<std::optional<std::string>> OptString(const json& obj, absl::string_view key,
+                                                     absl::string_view path) {
+  auto it = obj.find(std::string(key));
+  if (it == obj.end() || it->is_null()) return std::optional<std::string>();
+  if (!it->is_string()) return FieldError(absl::StrCat(path, ".", key), "must be a string");
+  return std::optional<std::string>(it->get<std::string>());
+}
+
+absl::StatusOr<bool> OptBool(const json& obj, absl::string_view key, absl::string_view path) {
+  auto it = obj.find(std::string(key));
+  if (it == obj.end() || it->is_null()) return false;
+  if (!it->is_boolean()) return FieldError(absl::StrCat(path, ".", key), "must be true or false");
+  return it->get<bool>();
+}
+
+absl::StatusOr<std::optional<int>> OptInt(const json& obj, absl::string_view key, absl::string_view path,
+                                          int min, int max) {
+  auto it = obj.find(std::string(key));
+  if (it == obj.end() || it->is_null()) return std::optional<int>();
+  if (!it->is_number_integer())
+    return FieldError(absl::StrCat(path, ".", key), "must be an integer");
+  auto v = it->get<long long>();
+  if (v < min || v > max)
+    return FieldError(absl::StrCat(path, ".", key), absl::StrCat("must be between ", min, " and ", max));
+  return std::optional<int>(static_cast<int>(v));
+}
+
+absl::Status CheckEnum(const std::string& value, const std::set<std::string>& allowed, absl::string_view path) {
+  if (allowed.count(value)) return absl::OkStatus();
+  return FieldError(path, absl::StrCat("'", value, "' is not one of: ",
+                                       absl::StrJoin(allowed.begin(), allowed.end(), ", ")));
+}
+
+bool IsDnsSubdomain(absl::string_view s) {
+  if (s.empty() || s.size() > 253) return false;
+  for (char c : s)
+    if (!(absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '-' || c == '.')) return false;
+  return absl::ascii_isalnum(s.front()) && absl::ascii_isalnum(s.back());
+}
+
+bool IsSecretKey(absl::string_view s) {
+  if (s.empty() || s.size() > 253) return false;
+  for (char c : s)
+    if (!(absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.')) return false;
+  return true;
+}
+
+absl::StatusOr<std::optional<SecretKeyRef>> OptSecretRef(const json& obj, absl::string_view key,
+                                                         absl::string_view parent) {
+  std::string path = absl::StrCat(parent, ".", key);
+  auto it = obj.find(std::string(key));
+  if (it == obj.end() || it->is_null()) return std::optional<SecretKeyRef>();
+  if (!it->is_object()) return FieldError(path, "must be an object with 'name' and 'key'");
+  SecretKeyRef ref;
+  auto name = OptString(*it, "name", path);
+  if (!name.ok()) return name.status();
+  auto k = OptString(*it, "key", path);
+  if (!k.ok()) return k.status();
+  if (!name->has_value()) return FieldError(absl::StrCat(path, ".name"), "is required");
+  if (!k->has_value()) return FieldError(absl::StrCat(path, ".key"), "is required");
+  ref.name = **name;
+  ref.key = **k;
+  if (!IsDnsSubdomain(ref.name))
+    return FieldError(absl::StrCat(path, ".name"), absl::StrCat("'", ref.name, "' is not a valid Secret name"));
+  if (!IsSecretKey(ref.key))
+    return FieldError(absl::StrCat(path, ".key"), absl::StrCat("'", ref.key, "' is not a valid Secret key"));
+  return std::optional<SecretKeyRef>(ref);
+}
+
+// endpointURL: "host", "host:port", "https://host[:port][/]". pgBackRest 2.45 speaks HTTPS only.
+absl::Status ParseEndpoint(std::string url, Repository& repo, absl::string_view path) {
+  if (absl::StartsWithIgnoreCase(url, "http://"))
+    return FieldError(path, absl::StrCat("'", url, "' uses plain HTTP; pgBackRest needs an HTTPS endpoint"));
+  if (absl::StartsWithIgnoreCase(url, "https://")) url = url.substr(8);
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  if (url.empty()) return FieldError(path, "is empty");
+  if (url.find('/') != std::string::npos)
+    return FieldError(path, absl::StrCat("'", url, "' must be host[:port] without a path"));
+  auto colon = url.rfind(':');
+  if (colon != std::string::npos && url.find(']') == std::string::npos) {
+    int port = 0;
+    if (!absl::SimpleAtoi(url.substr(colon + 1), &port) || port < 1 || port > 65535)
+      return FieldError(path, absl::StrCat("'", url, "' has an invalid port"));
+    repo.endpoint_port = port;
+    url = url.substr(0, colon);
+  }
+  if (url.empty()) return FieldError(path, "has no host");
+  repo.endpoint_host = url;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Retention> ParseRetention(const json& obj, absl::string_view path) {
+  Retention r;
+  if (!obj.is_object()) return FieldError(path, "must be an object");
+  static const std::set<std::string> known = {"full", "fullType", "diff", "archive", "archiveType", "history"};
+  for (auto& [k, v] : obj.items())
+    if (!known.count(k)) return FieldError(absl::StrCat(path, ".", k), "is not a known field");
+  auto full = OptInt(obj, "full", path, 1, 9999999);
+  if (!full.ok()) return full.status();
+  r.full = *full;
+  auto diff = OptInt(obj, "diff", path, 1, 9999999);
+  if (!diff.ok()) return diff.status();
+  r.diff = *diff;
+  auto arch = OptInt(obj, "archive", path, 1, 9999999);
+  if (!arch.ok()) return arch.status();
+  r.archive = *arch;
+  auto hist = OptInt(obj, "history", path, 0, 9999999);
+  if (!hist.ok()) return hist.status();
+  r.history = *hist;
+  auto ft = OptString(obj, "fullType", path);
+  if (!ft.ok()) return ft.status();
+  if (ft->has_value()) {
+    if (auto s = CheckEnum(**ft, {"count", "time"}, absl::StrCat(path, ".fullType")); !s.ok()) return s;
+    r.full_type = **ft;
+  }
+  auto at = OptString(obj, "archiveType", path);
+  if (!at.ok()) return at.status();
+  if (at->has_value()) {
+    if (auto s = CheckEnum(**at, {"full", "diff", "incr"}, absl::StrCat(path, ".archiveType")); !s.ok()) return s;
+    r.archive_type = **at;
+  }
+  return r;
+}
+
+absl::StatusOr<Repository> ParseRepository(const json& obj, absl::string_view path) {
+  if (!obj.is_object()) return FieldError(path, "must be an object");
+  static const std::set<std::string> known = {
+      "type", "destinationPath", "bucket", "endpointURL", "endpointCA", "disableVerifyTLS",
+      "uriStyle", "encryption", "encryptionKey", "s3Credentials", "retention"};
+  for (auto& [k, v] : obj.items())
+    if (!known.count(k)) return FieldError(absl::StrCat(path, ".", k), "is not a known field");
+  Repository repo;
+  auto type = OptString(obj, "type", path);
+  if (!type.ok()) return type.status();
+  if (type->has_value()) {
+    if (auto s = CheckEnum(**type, {"s3", "posix"}, absl::StrCat(path, ".type")); !s.ok()) return s;
+    repo.type = **type == "posix" ? RepositoryType::kPosix : RepositoryType::kS3;
+  }
+  auto dest = OptString(obj, "destinationPath", path);
+  if (!dest.ok()) return dest.status();
+  if (dest->has_value()) repo.destination_path = **dest;
+  if (repo.destination_path.empty() || repo.destination_path.front() != '/')
+    return FieldError(absl::StrCat(path, ".destinationPath"),
+                      absl::StrCat("'", repo.destination_path, "' must be an absolute path"));
+  if (repo.destination_path.find("/../") != std::string::npos || absl::EndsWith(repo.destination_path, "/.."))
+    return FieldError(absl::StrCat(path, ".destinationPath"), "must not contain '..'");
+
+  auto enc = OptString(obj, "encryption", path);
+  if (!enc.ok()) return enc.status();
+  if (enc->has_value() && **enc != "none" && !(*enc)->empty()) {
+    if (auto s = CheckEnum(**enc, {"aes-256-cbc"}, absl::StrCat(path, ".encryption")); !s.ok()) return s;
+    repo.encryption = **enc;
+  }
+  auto enc_key = OptSecretRef(obj, "encryptionKey", path);
+  if (!enc_key.ok()) return enc_key.status();
+  repo.encryption_key = *enc_key;
+  if (!repo.encryption.empty() && !repo.encryption_key)
+    return FieldError(absl::StrCat(path, ".encryptionKey"), "is required when encryption is set");
+  if (repo.encryption.empty() && repo.encryption_key)
+    return FieldError(absl::StrCat(path, ".encryption"), "must be set (aes-256-cbc) when encryptionKey is given");
+
+  if (obj.contains("retention")) {
+    auto r = ParseRetention(obj["retention"], absl::StrCat(path, ".retention"));
+    if (!r.ok()) return r.status();
+    repo.retention = *r;
+  }
+
+  if (repo.type == RepositoryType::kPosix) {
+    for (const char* s3_only : {"bucket", "endpointURL", "endpointCA", "s3Credentials", "uriStyle"})
+      if (obj.contains(s3_only))
+        return FieldError(absl::StrCat(path, ".", s3_only), "only applies to S3 repositories (type: s3)");
+    if (repo.destination_path == "/")
+      return FieldError(absl::StrCat(path, ".destinationPath"), "a posix repository needs a directory, not '/'");
+    return repo;
+  }
+
+  auto bucket = OptString(obj, "bucket", path);
+  if (!bucket.ok()) return bucket.status();
+  if (!bucket->has_value() || (*bucket)->empty())
+    return FieldError(absl::StrCat(path, ".bucket"), "is required for an S3 repository");
+  repo.bucket = **bucket;
+  auto endpoint = OptString(obj, "endpointURL", path);
+  if (!endpoint.ok()) return endpoint.status();
+  if (!endpoint->has_value())
+    return FieldError(absl::StrCat(path, ".endpointURL"), "is required for an S3 repository");
+  if (auto s = ParseEndpoint(**endpoint, repo, absl::StrCat(path, ".endpointURL")); !s.ok()) return s;
+  auto verify = OptBool(obj, "disableVerifyTLS", path);
+  if (!verify.ok()) return verify.status();
+  repo.disable_verify_tls = *verify;
+  auto ca = OptSecretRef(obj, "endpointCA", path);
+  if (!ca.ok()) return ca.status();
+  repo.endpoint_ca = *ca;
+  auto uri = OptString(obj, "uriStyle", path);
+  if (!uri.ok()) return uri.status();
+  if (uri->has_value()) {
+    if (auto s = CheckEnum(**uri, {"host", "path"}, absl::StrCat(path, ".uriStyle")); !s.ok()) return s;
+    repo.uri_style = **uri;
+  }
+
+  std::string cpath = absl::StrCat(path, ".s3Credentials");
+  auto cit = obj.find("s3Credentials");
+  if (cit == obj.end() || !cit->is_object())
+    return FieldError(cpath, "is required for an S3 repository (an object)");
+  static const std::set<std::string> known_creds = {"region", "accessKeyId", "secretAccessKey", "keyType", "uriStyle"};
+  for (auto& [k, v] : cit->items())
+    if (!known_creds.count(k)) return FieldError(absl::StrCat(cpath, ".", k), "is not a known field");
+  S3Credentials creds;
+  auto region = OptString(*cit, "region", cpath);
+  if (!region.ok()) return region.status();
+  if (!region->has_value() || (*region)->empty())
+    return FieldError(absl::StrCat(cpath, ".region"), "is required");
+  creds.region = **region;
+  auto kt = OptString(*cit, "keyType", cpath);
+  if (!kt.ok()) return kt.status();
+  if (kt->has_value()) {
+    if (auto s = CheckEnum(**kt, {"shared", "auto", "web-id"}, absl::StrCat(cpath, ".keyType")); !s.ok()) return s;
+    creds.key_type = **kt;
+  }
+  auto cred_uri = OptString(*cit, "uriStyle", cpath);
+  if (!cred_uri.ok()) return cred_uri.status();
+  if (cred_uri->has_value() && repo.uri_style.empty()) {
+    if (auto s = CheckEnum(**cred_uri, {"host", "path"}, absl::StrCat(cpath, ".uriStyle")); !s.ok()) return s;
+    repo.uri_style = **cred_uri;
+  }
+  auto ak = OptSecretRef(*cit, "accessKeyId", cpath);
+  if (!ak.ok()) return ak.status();
+  auto sk = OptSecretRef(*cit, "secretAccessKey", cpath);
+  if (!sk.ok()) return sk.status();
+  creds.access_key_id = *ak;
+  creds.secret_access_key = *sk;
+  if (creds.key_type == "shared") {
+    if (!creds.access_key_id) return FieldError(absl::StrCat(cpath, ".accessKeyId"), "is required with keyType shared");
+    if (!creds.secret_access_key)
+      return FieldError(absl::StrCat(cpath, ".secretAccessKey"), "is required with keyType shared");
+  }
+  repo.s3_credentials = creds;
+  return repo;
+}
+
+}  // namespace
+
+absl::StatusOr<Archive> ParseArchive(const json& object) {
+  if (!object.is_object()) return absl::InvalidArgumentError("Archive: must be a JSON object");
+  Archive archive;
+  if (auto it = object.find("apiVersion"); it != object.end() && *it != json(std::string(kArchiveApiVersion)))
+    return FieldError("apiVersion", absl::StrCat("must be ", kArchiveApiVersion));
+  if (auto it = object.find("kind"); it != object.end() && *it != json(std::string(kArchiveKind)))
+    return FieldError("kind", "must be Archive");
+  auto meta = object.find("metadata");
+  if (meta == object.end() || !meta->is_object()) return FieldError("metadata", "is required");
+  auto name = OptString(*meta, "name", "metadata");
+  if (!name.ok()) return name.status();
+  if (!name->has_value() || !IsDnsSubdomain(**name))
+    return FieldError("metadata.name", "is required and must be a valid resource name");
+  archive.name = **name;
+  auto ns = OptString(*meta, "namespace", "metadata");
+  if (!ns.ok()) return ns.status();
+  archive.namespace_ = ns->value_or("");
+
+  auto spec = object.find("spec");
+  if (spec == object.end() || !spec->is_object()) return FieldError("spec", "is required");
+  static const std::set<std::string> known_spec = {"configuration", "instanceSidecarConfiguration"};
+  for (auto& [k, v] : spec->items())
+    if (!known_spec.count(k)) return FieldError(absl::StrCat("spec.", k), "is not a known field");
+  auto conf = spec->find("configuration");
+  if (conf == spec->end() || !conf->is_object()) return FieldError("spec.configuration", "is required");
+  static const std::set<std::string> known_conf = {"repositories", "compression", "compressLevel"};
+  for (auto& [k, v] : conf->items())
+    if (!known_conf.count(k)) return FieldError(absl::StrCat("spec.configuration.", k), "is not a known field");
+  auto repos = conf->find("repositories");
+  if (repos == conf->end() || !repos->is_array() || repos->empty())
+    return FieldError("spec.configuration.repositories", "needs at least one repository");
+  if (repos->size() > 4)
+    return FieldError("spec.configuration.repositories", "pgBackRest supports at most 4 repositories");
+  for (std::size_t i = 0; i < repos->size(); ++i) {
+    auto repo = ParseRepository((*repos)[i], absl::StrCat("spec.configuration.repositories[", i, "]"));
+    if (!repo.ok()) return repo.status();
+    archive.repositories.push_back(std::move(*repo));
+  }
+  auto compression = OptString(*conf, "compression", "spec.configuration");
+  if (!compression.ok()) return compression.status();
+  if (compression->has_value()) {
+    if (auto s = CheckEnum(**compression, {"none", "bz2", "gz", "lz4", "zst"}, "spec.configuration.compression");
+        !s.ok())
+      return s;
+    archive.compression = **compression;
+  }
+  auto level = OptInt(*conf, "compressLevel", "spec.configuration", 0, 22);
+  if (!level.ok()) return level.status();
+  archive.compress_level = *level;
+  if (auto it = spec->find("instanceSidecarConfiguration"); it != spec->end() && !it->is_null()) {
+    if (!it->is_object()) return FieldError("spec.instanceSidecarConfiguration", "must be an object");
+    archive.instance_sidecar_configuration = *it;
+  }
+  return archive;
+}
+
+absl::StatusOr<std::map<std::string, Archive>> ParseArchiveList(absl::string_view json_text) {
+  json doc = json::parse(json_text, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) return absl::InvalidArgumentError("archives: not valid JSON");
+  if (doc.is_object() && doc.contains("items")) doc = doc["items"];
+  if (doc.is_object()) doc = json::array({doc});
+  if (!doc.is_array()) return absl::InvalidArgumentError("archives: expected a JSON array of Archive objects");
+  std::map<std::string, Archive> out;
+  for (std::size_t i = 0; i < doc.size(); ++i) {
+    auto a = ParseArchive(doc[i]);
+    if (!a.ok())
+      return absl::InvalidArgumentError(absl::StrCat("archives[", i, "]: ", a.status().message()));
+    std::string name = a->name;
+    if (!out.emplace(name, std::move(*a)).second)
+      return absl::InvalidArgumentError(absl::StrCat("archives: Archive '", name, "' is defined twice"));
+  }
+  return out;
+}
+
+}  // namespace cnpgi_pgbackrest

@@ -1,0 +1,77 @@
+// The Archive resource (pgbackrest.cnpg.opera.com/v1): where and how pgBackRest stores a cluster.
+#pragma once
+
+#include "absl/strings/string_view.h"
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/status/statusor.h"
+
+namespace cnpgi_pgbackrest {
+
+inline constexpr absl::string_view kArchiveApiVersion = "pgbackrest.cnpg.opera.com/v1";
+inline constexpr absl::string_view kArchiveKind = "Archive";
+
+// A key of a Secret in the Cluster's namespace.
+struct SecretKeyRef {
+  std::string name;
+  std::string key;
+  bool operator==(const SecretKeyRef&) const = default;
+};
+
+enum class RepositoryType { kS3, kPosix };
+
+struct S3Credentials {
+  std::string region;
+  std::string key_type = "shared";  // shared | auto | web-id
+  std::optional<SecretKeyRef> access_key_id;
+  std::optional<SecretKeyRef> secret_access_key;
+};
+
+struct Retention {
+  std::optional<int> full;
+  std::string full_type;  // count | time
+  std::optional<int> diff;
+  std::optional<int> archive;
+  std::string archive_type;  // full | diff | incr
+  std::optional<int> history;
+};
+
+struct Repository {
+  RepositoryType type = RepositoryType::kS3;
+  std::string destination_path = "/";  // repoN-path
+  // S3
+  std::string bucket;
+  std::string endpoint_host;
+  int endpoint_port = 443;
+  std::string uri_style;  // host | path; empty: pgBackRest's default
+  bool disable_verify_tls = false;
+  std::optional<SecretKeyRef> endpoint_ca;
+  std::optional<S3Credentials> s3_credentials;
+  // Client-side encryption
+  std::string encryption;  // empty or aes-256-cbc
+  std::optional<SecretKeyRef> encryption_key;
+  Retention retention;
+};
+
+struct Archive {
+  std::string name;
+  std::string namespace_;
+  std::vector<Repository> repositories;
+  std::string compression;  // none | bz2 | gz | lz4 | zst; empty: pgBackRest's default
+  std::optional<int> compress_level;
+  nlohmann::json instance_sidecar_configuration = nlohmann::json::object();
+};
+
+// Parses one Archive object; errors name the offending field path.
+absl::StatusOr<Archive> ParseArchive(const nlohmann::json& object);
+
+// Parses a JSON array of Archive objects (or a List with items), keyed by name.
+absl::StatusOr<std::map<std::string, Archive>> ParseArchiveList(absl::string_view json_text);
+
+}  // namespace cnpgi_pgbackrest

@@ -1,0 +1,45 @@
+#include "absl/strings/string_view.h"
+#include "config/archive_catalog.h"
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace cnpgi_pgbackrest {
+
+absl::StatusOr<Archive> StaticArchiveCatalog::Get(absl::string_view name) const {
+  auto it = archives_.find(std::string(name));
+  if (it != archives_.end()) return it->second;
+  std::vector<std::string> known;
+  for (const auto& [n, a] : archives_) known.push_back(n);
+  return absl::NotFoundError(absl::StrCat(
+      "Archive '", name, "' is not known to this sidecar (known: ", known.empty() ? "none" : absl::StrJoin(known, ", "),
+      "); check pgbackrestObjectName and that the Archive exists in the Cluster's namespace"));
+}
+
+absl::StatusOr<std::unique_ptr<StaticArchiveCatalog>> LoadArchiveCatalog(const std::string& path) {
+  std::string text;
+  std::string source;
+  if (!path.empty()) {
+    std::ifstream in(path);
+    if (!in) return absl::NotFoundError(absl::StrCat("cannot read Archive definitions from ", path));
+    std::ostringstream s;
+    s << in.rdbuf();
+    text = s.str();
+    source = path;
+  } else {
+    const char* env = std::getenv(std::string(kArchivesEnvVar).c_str());
+    text = env ? env : "[]";
+    source = absl::StrCat("$", kArchivesEnvVar);
+  }
+  auto archives = ParseArchiveList(text);
+  if (!archives.ok())
+    return absl::InvalidArgumentError(absl::StrCat(source, ": ", archives.status().message()));
+  return std::make_unique<StaticArchiveCatalog>(std::move(*archives));
+}
+
+}  // namespace cnpgi_pgbackrest

@@ -1,0 +1,37 @@
+// Where the sidecar finds the Archive objects a Cluster names, without calling the Kubernetes API.
+#pragma once
+
+#include "absl/strings/string_view.h"
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "config/archive.h"
+
+namespace cnpgi_pgbackrest {
+
+inline constexpr absl::string_view kArchivesEnvVar = "CNPGI_PGBACKREST_ARCHIVES";
+
+class ArchiveCatalog {
+ public:
+  virtual ~ArchiveCatalog() = default;
+  // The Archive called name, or NOT_FOUND naming it.
+  virtual absl::StatusOr<Archive> Get(absl::string_view name) const = 0;
+};
+
+// A fixed set of Archives, resolved when the sidecar starts (the operator puts them in the Pod spec).
+class StaticArchiveCatalog : public ArchiveCatalog {
+ public:
+  explicit StaticArchiveCatalog(std::map<std::string, Archive> archives) : archives_(std::move(archives)) {}
+  absl::StatusOr<Archive> Get(absl::string_view name) const override;
+
+ private:
+  std::map<std::string, Archive> archives_;
+};
+
+// Loads Archives from a JSON file, or from $CNPGI_PGBACKREST_ARCHIVES when path is empty.
+absl::StatusOr<std::unique_ptr<StaticArchiveCatalog>> LoadArchiveCatalog(const std::string& path);
+
+}  // namespace cnpgi_pgbackrest

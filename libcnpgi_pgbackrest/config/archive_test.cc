@@ -1,0 +1,132 @@
+#include "config/archive.h"
+
+#include <doctest/doctest.h>
+
+using namespace cnpgi_pgbackrest;
+using json = nlohmann::json;
+
+namespace {
+
+// The Archive of the user documentation, as kubectl would send it (YAML → JSON).
+json SeedArchive() {
+  return json::parse(R"({
+    "apiVersion": "pgbackrest.cnpg.opera.com/v1", "kind": "Archive",
+    "metadata": {"name": "minio-store"},
+    "spec": {
+      "configuration": {
+        "repositories": [{
+          "destinationPath": "/", "bucket": "backups", "endpointURL": "minio:9000",
+          "disableVerifyTLS": true, "encryption": "aes-256-cbc",
+          "encryptionKey": {"name": "minio", "key": "ENCRYPTION_KEY"},
+          "s3Credentials": {"region": "dummy",
+            "accessKeyId": {"name": "minio", "key": "ACCESS_KEY_ID"},
+            "secretAccessKey": {"name": "minio", "key": "ACCESS_SECRET_KEY"}}}],
+        "compression": "zst"},
+      "instanceSidecarConfiguration": {"resources": {"requests": {"memory": "2Gi", "cpu": "2"},
+                                                     "limits": {"memory": "2Gi", "cpu": "2"}}}}})");
+}
+
+std::string ErrorOf(const json& j) {
+  auto a = ParseArchive(j);
+  REQUIRE_FALSE(a.ok());
+  return std::string(a.status().message());
+}
+
+}  // namespace
+
+TEST_CASE("The documented Archive parses") {
+  auto a = ParseArchive(SeedArchive());
+  REQUIRE(a.ok());
+  CHECK(a->name == "minio-store");
+  REQUIRE(a->repositories.size() == 1);
+  const Repository& r = a->repositories[0];
+  CHECK(r.type == RepositoryType::kS3);
+  CHECK(r.bucket == "backups");
+  CHECK(r.endpoint_host == "minio");
+  CHECK(r.endpoint_port == 9000);
+  CHECK(r.disable_verify_tls);
+  CHECK(r.encryption == "aes-256-cbc");
+  CHECK(r.encryption_key == SecretKeyRef{"minio", "ENCRYPTION_KEY"});
+  CHECK(r.s3_credentials->region == "dummy");
+  CHECK(r.s3_credentials->access_key_id == SecretKeyRef{"minio", "ACCESS_KEY_ID"});
+  CHECK(a->compression == "zst");
+  CHECK(a->instance_sidecar_configuration["resources"]["limits"]["cpu"] == "2");
+}
+
+TEST_CASE("Endpoint forms: scheme, default port, plain HTTP refused") {
+  json j = SeedArchive();
+  j["spec"]["configuration"]["repositories"][0]["endpointURL"] = "https://s3.example.com/";
+  auto a = ParseArchive(j);
+  REQUIRE(a.ok());
+  CHECK(a->repositories[0].endpoint_host == "s3.example.com");
+  CHECK(a->repositories[0].endpoint_port == 443);
+  j["spec"]["configuration"]["repositories"][0]["endpointURL"] = "http://minio:9000";
+  CHECK(ErrorOf(j).find("spec.configuration.repositories[0].endpointURL") == 0);
+  j["spec"]["configuration"]["repositories"][0]["endpointURL"] = "minio:99999";
+  CHECK(ErrorOf(j).find("invalid port") != std::string::npos);
+}
+
+TEST_CASE("Errors name the field path") {
+  json j = SeedArchive();
+  j["spec"]["configuration"]["repositories"][0]["s3Credentials"]["accessKeyId"].erase("key");
+  CHECK(ErrorOf(j) == "spec.configuration.repositories[0].s3Credentials.accessKeyId.key: is required");
+
+  j = SeedArchive();
+  j["spec"]["configuration"]["compression"] = "zip";
+  CHECK(ErrorOf(j).find("spec.configuration.compression: 'zip' is not one of") == 0);
+
+  j = SeedArchive();
+  j["spec"]["configuration"]["repositories"][0]["encryption"] = "aes-128";
+  CHECK(ErrorOf(j).find("spec.configuration.repositories[0].encryption") == 0);
+
+  j = SeedArchive();
+  j["spec"]["configuration"]["repositories"][0].erase("encryptionKey");
+  CHECK(ErrorOf(j) == "spec.configuration.repositories[0].encryptionKey: is required when encryption is set");
+
+  j = SeedArchive();
+  j["spec"]["configuration"]["repositories"][0]["bucktet"] = "typo";
+  CHECK(ErrorOf(j) == "spec.configuration.repositories[0].bucktet: is not a known field");
+
+  j = SeedArchive();
+  j["spec"]["configuration"]["repositories"] = json::array();
+  CHECK(ErrorOf(j) == "spec.configuration.repositories: needs at least one repository");
+
+  j = SeedArchive();
+  j["spec"]["configuration"]["repositories"][0]["disableVerifyTLS"] = "yes";
+  CHECK(ErrorOf(j) == "spec.configuration.repositories[0].disableVerifyTLS: must be true or false");
+
+  j = SeedArchive();
+  j["kind"] = "ObjectStore";
+  CHECK(ErrorOf(j) == "kind: must be Archive");
+}
+
+TEST_CASE("A posix repository needs a directory and no S3 fields") {
+  json j = json::parse(R"({"metadata": {"name": "local"},
+    "spec": {"configuration": {"repositories": [{"type": "posix", "destinationPath": "/var/lib/pgbackrest"}]}}})");
+  auto a = ParseArchive(j);
+  REQUIRE(a.ok());
+  CHECK(a->repositories[0].type == RepositoryType::kPosix);
+  CHECK(a->repositories[0].destination_path == "/var/lib/pgbackrest");
+  j["spec"]["configuration"]["repositories"][0]["bucket"] = "b";
+  CHECK(ErrorOf(j) == "spec.configuration.repositories[0].bucket: only applies to S3 repositories (type: s3)");
+  j["spec"]["configuration"]["repositories"][0].erase("bucket");
+  j["spec"]["configuration"]["repositories"][0]["destinationPath"] = "relative/path";
+  CHECK(ErrorOf(j).find("must be an absolute path") != std::string::npos);
+}
+
+TEST_CASE("ParseArchiveList accepts arrays, lists and single objects; rejects duplicates") {
+  auto one = ParseArchiveList(SeedArchive().dump());
+  REQUIRE(one.ok());
+  CHECK(one->count("minio-store") == 1);
+  auto list = ParseArchiveList(json{{"items", json::array({SeedArchive()})}}.dump());
+  REQUIRE(list.ok());
+  auto dup = ParseArchiveList(json::array({SeedArchive(), SeedArchive()}).dump());
+  CHECK_FALSE(dup.ok());
+  auto bad = ParseArchiveList("{not json");
+  CHECK_FALSE(bad.ok());
+  json broken = SeedArchive();
+  broken["spec"]["configuration"]["compression"] = 3;
+  auto named = ParseArchiveList(json::array({broken}).dump());
+  REQUIRE_FALSE(named.ok());
+  CHECK(std::string(named.status().message()) == "archives[0]: spec.configuration.compression: must be a string");
+}

@@ -1,0 +1,123 @@
+#include "absl/strings/string_view.h"
+#include "config/cluster.h"
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+namespace cnpgi_pgbackrest {
+namespace {
+
+using json = nlohmann::json;
+
+std::string StringAt(const json& obj, absl::string_view key) {
+  if (!obj.is_object()) return {};
+  auto it = obj.find(std::string(key));
+  return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+const json& ObjectAt(const json& obj, absl::string_view key) {
+  static const json empty = json::object();
+  if (!obj.is_object()) return empty;
+  auto it = obj.find(std::string(key));
+  return it != obj.end() && it->is_object() ? *it : empty;
+}
+
+bool Enabled(const json& entry) {
+  auto it = entry.find("enabled");
+  return it == entry.end() || !it->is_boolean() || it->get<bool>();
+}
+
+// Builds an ArchiveUse from a plugin entry {name, parameters}; stanza defaults to default_stanza.
+absl::StatusOr<ArchiveUse> UseFromEntry(const json& entry, std::string declared_at, std::string default_stanza) {
+  ArchiveUse use;
+  use.declared_at = std::move(declared_at);
+  const json& params = ObjectAt(entry, "parameters");
+  for (auto& [k, v] : params.items()) {
+    if (!v.is_string())
+      return absl::InvalidArgumentError(
+          absl::StrCat(use.declared_at, ".parameters.", k, ": must be a string"));
+    use.parameters[k] = v.get<std::string>();
+  }
+  use.archive_name = use.parameters.count("pgbackrestObjectName") ? use.parameters["pgbackrestObjectName"] : "";
+  use.stanza = use.parameters.count("stanza") ? use.parameters["stanza"] : default_stanza;
+  if (use.archive_name.empty())
+    return absl::InvalidArgumentError(
+        absl::StrCat(use.declared_at, ".parameters.pgbackrestObjectName: is required (the name of an Archive)"));
+  if (use.stanza.empty())
+    return absl::InvalidArgumentError(absl::StrCat(use.declared_at, ".parameters.stanza: must not be empty"));
+  return use;
+}
+
+// The externalClusters entry `source` when its plugin is us and enabled.
+absl::StatusOr<std::optional<ArchiveUse>> ExternalUse(const json& spec, const std::string& source,
+                                                      absl::string_view plugin_name) {
+  if (source.empty()) return std::optional<ArchiveUse>();
+  auto ext = spec.find("externalClusters");
+  if (ext == spec.end() || !ext->is_array()) return std::optional<ArchiveUse>();
+  for (std::size_t i = 0; i < ext->size(); ++i) {
+    const json& cluster = (*ext)[i];
+    if (StringAt(cluster, "name") != source) continue;
+    const json& plugin = ObjectAt(cluster, "plugin");
+    if (StringAt(plugin, "name") != plugin_name || !Enabled(plugin)) return std::optional<ArchiveUse>();
+    // A source cluster's stanza defaults to that cluster's name, which is what it archived under.
+    auto use = UseFromEntry(plugin, absl::StrCat("spec.externalClusters[", i, "].plugin"), source);
+    if (!use.ok()) return use.status();
+    return std::optional<ArchiveUse>(*use);
+  }
+  return std::optional<ArchiveUse>();
+}
+
+}  // namespace
+
+bool ClusterView::SkipsEmptyWalArchiveCheck() const {
+  auto it = annotations.find(std::string(kSkipEmptyWalArchiveCheckAnnotation));
+  return it != annotations.end() && it->second == "enabled";
+}
+
+absl::StatusOr<ClusterView> ParseCluster(absl::string_view cluster_json, absl::string_view plugin_name) {
+  json doc = json::parse(cluster_json, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded() || !doc.is_object())
+    return absl::InvalidArgumentError("cluster definition is not a JSON object");
+  if (auto kind = StringAt(doc, "kind"); !kind.empty() && kind != "Cluster")
+    return absl::InvalidArgumentError(absl::StrCat("cluster definition has kind '", kind, "', expected Cluster"));
+  ClusterView view;
+  const json& meta = ObjectAt(doc, "metadata");
+  view.name = StringAt(meta, "name");
+  if (view.name.empty()) return absl::InvalidArgumentError("cluster definition has no metadata.name");
+  view.namespace_ = StringAt(meta, "namespace");
+  for (auto& [k, v] : ObjectAt(meta, "annotations").items())
+    if (v.is_string()) view.annotations[k] = v.get<std::string>();
+  view.spec = ObjectAt(doc, "spec");
+  view.status = ObjectAt(doc, "status");
+  view.current_primary = StringAt(view.status, "currentPrimary");
+  view.target_primary = StringAt(view.status, "targetPrimary");
+  view.has_wal_storage = view.spec.contains("walStorage") && view.spec["walStorage"].is_object();
+
+  if (auto plugins = view.spec.find("plugins"); plugins != view.spec.end() && plugins->is_array()) {
+    for (std::size_t i = 0; i < plugins->size(); ++i) {
+      const json& entry = (*plugins)[i];
+      if (StringAt(entry, "name") != plugin_name) continue;
+      if (!Enabled(entry)) {
+        view.plugin_disabled = true;
+        continue;
+      }
+      auto use = UseFromEntry(entry, absl::StrCat("spec.plugins[", i, "]"), view.name);
+      if (!use.ok()) {
+        view.archive_problem = std::string(use.status().message());
+        continue;
+      }
+      view.archive = *use;
+      break;
+    }
+  }
+  const json& bootstrap = ObjectAt(view.spec, "bootstrap");
+  auto recovery = ExternalUse(view.spec, StringAt(ObjectAt(bootstrap, "recovery"), "source"), plugin_name);
+  if (!recovery.ok()) return recovery.status();
+  view.recovery_source = *recovery;
+  auto replica = ExternalUse(view.spec, StringAt(ObjectAt(view.spec, "replica"), "source"), plugin_name);
+  if (!replica.ok()) return replica.status();
+  view.replica_source = *replica;
+  return view;
+}
+
+}  // namespace cnpgi_pgbackrest

@@ -1,0 +1,55 @@
+// What this plugin needs from a CNPG Cluster object, read leniently from its JSON.
+#pragma once
+
+#include "absl/strings/string_view.h"
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/status/statusor.h"
+
+namespace cnpgi_pgbackrest {
+
+inline constexpr absl::string_view kDefaultPluginName = "pgbackrest.cnpg.opera.com";
+inline constexpr absl::string_view kSkipEmptyWalArchiveCheckAnnotation = "cnpg.io/skipEmptyWalArchiveCheck";
+
+// One use of an Archive by the Cluster: which Archive, which stanza, and where it was declared.
+struct ArchiveUse {
+  std::string archive_name;  // parameters.pgbackrestObjectName
+  std::string stanza;        // parameters.stanza, defaulted
+  std::string declared_at;   // e.g. spec.plugins[0], for messages
+  std::map<std::string, std::string> parameters;
+};
+
+struct ClusterView {
+  std::string name;
+  std::string namespace_;
+  std::map<std::string, std::string> annotations;
+  nlohmann::json spec = nlohmann::json::object();
+  nlohmann::json status = nlohmann::json::object();
+
+  // Archive this Cluster writes WAL and backups to (enabled spec.plugins entry of ours).
+  std::optional<ArchiveUse> archive;
+  // Archive the Cluster bootstraps from (bootstrap.recovery.source → externalClusters[].plugin).
+  std::optional<ArchiveUse> recovery_source;
+  // Archive a replica cluster follows (replica.source → externalClusters[].plugin).
+  std::optional<ArchiveUse> replica_source;
+  // True when spec.plugins names us but the entry is disabled.
+  bool plugin_disabled = false;
+  std::string archive_problem;  // why `archive` is missing although an entry exists
+
+  std::string current_primary;
+  std::string target_primary;
+  bool has_wal_storage = false;
+
+  bool SkipsEmptyWalArchiveCheck() const;
+};
+
+// Parses a Cluster JSON document; unknown fields are ignored, malformed JSON is an error.
+absl::StatusOr<ClusterView> ParseCluster(absl::string_view cluster_json,
+                                         absl::string_view plugin_name = kDefaultPluginName);
+
+}  // namespace cnpgi_pgbackrest

@@ -1,0 +1,24 @@
+// gRPC adapter for the Identity capability.
+#pragma once
+
+#include "identity.grpc.pb.h"
+#include "identity/identity.h"
+
+namespace cnpgi_pgbackrest {
+
+class IdentityGrpcService final : public cnpgi::identity::v1::Identity::Service {
+ public:
+  explicit IdentityGrpcService(const Identity* identity) : identity_(identity) {}
+
+  grpc::Status GetPluginMetadata(grpc::ServerContext*, const cnpgi::identity::v1::GetPluginMetadataRequest*,
+                                 cnpgi::identity::v1::GetPluginMetadataResponse* response) override;
+  grpc::Status GetPluginCapabilities(grpc::ServerContext*, const cnpgi::identity::v1::GetPluginCapabilitiesRequest*,
+                                     cnpgi::identity::v1::GetPluginCapabilitiesResponse* response) override;
+  grpc::Status Probe(grpc::ServerContext*, const cnpgi::identity::v1::ProbeRequest*,
+                     cnpgi::identity::v1::ProbeResponse* response) override;
+
+ private:
+  const Identity* identity_;
+};
+
+}  // namespace cnpgi_pgbackrest

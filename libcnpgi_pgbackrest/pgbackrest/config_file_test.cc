@@ -1,0 +1,102 @@
+#include "pgbackrest/config_file.h"
+
+#include <sys/stat.h>
+
+#include <doctest/doctest.h>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+using namespace cnpgi_pgbackrest;
+
+namespace {
+
+class MapSecrets : public SecretResolver {
+ public:
+  std::map<std::string, std::string> values;
+  absl::StatusOr<std::string> Resolve(const SecretKeyRef& ref) const override {
+    auto it = values.find(ref.name + "/" + ref.key);
+    if (it == values.end()) return absl::NotFoundError("Secret '" + ref.name + "' key '" + ref.key + "' missing");
+    return it->second;
+  }
+};
+
+Archive S3Archive() {
+  auto a = ParseArchive(nlohmann::json::parse(R"({"metadata":{"name":"s3"},"spec":{"configuration":{
+    "repositories":[{"destinationPath":"/repo","bucket":"pgbr","endpointURL":"localhost:7480","uriStyle":"path",
+      "endpointCA":{"name":"s3","key":"ca.crt"},"encryption":"aes-256-cbc","encryptionKey":{"name":"s3","key":"pass"},
+      "retention":{"full":2},
+      "s3Credentials":{"region":"us-east-1","accessKeyId":{"name":"s3","key":"id"},"secretAccessKey":{"name":"s3","key":"secret"}}},
+     {"type":"posix","destinationPath":"/backup"}],
+    "compression":"lz4"}}})"));
+  REQUIRE(a.ok());
+  return *a;
+}
+
+std::string Slurp(const std::string& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+}  // namespace
+
+TEST_CASE("RenderConfigText writes options, never secrets") {
+  InstanceLocation pg{"/pgdata", "/controller/run", 5432, "postgres"};
+  std::string text = RenderConfigText(S3Archive(), pg, "/work/s3");
+  for (const char* line : {"repo1-type=s3\n", "repo1-path=/repo\n", "repo1-s3-bucket=pgbr\n", "repo1-s3-endpoint=localhost\n",
+                           "repo1-storage-port=7480\n", "repo1-s3-uri-style=path\n", "repo1-s3-region=us-east-1\n",
+                           "repo1-storage-ca-file=/work/s3/repo1/ca.crt\n", "repo1-cipher-type=aes-256-cbc\n",
+                           "repo1-retention-full=2\n", "repo2-type=posix\n", "repo2-path=/backup\n", "compress-type=lz4\n",
+                           "lock-path=/work/s3/lock\n", "log-level-console=off\n",
+                           "[global:archive-push]\nio-timeout=10\n", "[global:archive-get]\nio-timeout=10\n"})
+    CHECK_MESSAGE(text.find(line) != std::string::npos, line);
+  CHECK(text.find("storage-verify-tls") == std::string::npos);
+  CHECK(text.find("cipher-pass") == std::string::npos);
+  CHECK(text.find("s3-key=") == std::string::npos);
+  // Stanza options are never read from [global]; they go on the command line.
+  CHECK(text.find("pg1-") == std::string::npos);
+  CHECK(PgInstanceOptions(pg) == std::vector<std::string>{"--pg1-path=/pgdata", "--pg1-socket-path=/controller/run",
+                                                          "--pg1-port=5432", "--pg1-user=postgres"});
+  CHECK(PgInstanceOptions(pg, "/restore")[0] == "--pg1-path=/restore");
+}
+
+TEST_CASE("ConfigFiles renders once, puts secrets in the environment, and re-renders on change") {
+  std::string dir = std::filesystem::temp_directory_path() / ("cnpgi-config-test-" + std::to_string(getpid()));
+  MapSecrets secrets;
+  secrets.values = {{"s3/id", "AKID"}, {"s3/secret", "SECRET"}, {"s3/pass", "PASS"}, {"s3/ca.crt", "-----PEM-----\n"}};
+  ConfigFiles files(dir, {"/pgdata", "/run", 5432, "postgres"}, &secrets);
+  auto r = files.Render(S3Archive());
+  REQUIRE(r.ok());
+  CHECK(r->config_path == dir + "/s3/pgbackrest.conf");
+  CHECK(r->secret_env == std::vector<std::string>{"PGBACKREST_REPO1_S3_KEY=AKID", "PGBACKREST_REPO1_S3_KEY_SECRET=SECRET",
+                                                  "PGBACKREST_REPO1_CIPHER_PASS=PASS"});
+  std::string conf = Slurp(r->config_path);
+  CHECK(conf.find("AKID") == std::string::npos);
+  CHECK(conf.find("SECRET") == std::string::npos);
+  CHECK(Slurp(dir + "/s3/repo1/ca.crt") == "-----PEM-----\n");
+  struct stat st;
+  REQUIRE(stat(r->config_path.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+
+  // Unchanged: the file is not rewritten (same inode).
+  auto again = files.Render(S3Archive());
+  REQUIRE(again.ok());
+  struct stat st2;
+  stat(r->config_path.c_str(), &st2);
+  CHECK(st.st_ino == st2.st_ino);
+
+  // Changed: rewritten.
+  Archive changed = S3Archive();
+  changed.compression = "zst";
+  REQUIRE(files.Render(changed).ok());
+  CHECK(Slurp(r->config_path).find("compress-type=zst") != std::string::npos);
+
+  // A missing secret names the Archive, the repository and the Secret key.
+  secrets.values.erase("s3/pass");
+  auto missing = files.Render(changed);
+  REQUIRE_FALSE(missing.ok());
+  CHECK(std::string(missing.status().message()) == "Archive 's3' repository 1: Secret 's3' key 'pass' missing");
+  std::filesystem::remove_all(dir);
+}

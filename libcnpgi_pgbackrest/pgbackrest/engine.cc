@@ -1,0 +1,82 @@
+#include "absl/strings/string_view.h"
+#include "pgbackrest/engine.h"
+
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace cnpgi_pgbackrest {
+
+Engine::Engine(EngineOptions options, std::unique_ptr<ArchiveCatalog> catalog, std::unique_ptr<SecretResolver> secrets)
+    : options_(std::move(options)),
+      catalog_(std::move(catalog)),
+      secrets_(std::move(secrets)),
+      configs_(options_.work_dir, options_.instance, secrets_.get()),
+      runner_(options_.pgbackrest_binary) {}
+
+absl::StatusOr<ClusterView> Engine::Cluster(absl::string_view cluster_json) const {
+  return ParseCluster(cluster_json, options_.plugin_name);
+}
+
+absl::StatusOr<Stanza> Engine::Open(const ArchiveUse& use) {
+  auto archive = catalog_->Get(use.archive_name);
+  if (!archive.ok())
+    return absl::Status(archive.status().code(), absl::StrCat(use.declared_at, ": ", archive.status().message()));
+  auto rendered = configs_.Render(*archive);
+  if (!rendered.ok()) return rendered.status();
+  return Stanza{use, std::move(*archive), std::move(*rendered)};
+}
+
+absl::StatusOr<ProcessResult> Engine::Run(const Stanza& stanza, PgbackrestCall call) const {
+  if (call.stanza.empty()) call.stanza = stanza.use.stanza;
+  bool has_pg_path = false;
+  for (const auto& o : call.options) has_pg_path |= absl::StartsWith(o, "--pg1-path=");
+  if (!has_pg_path) {
+    auto pg = PgInstanceOptions(options_.instance);
+    call.options.insert(call.options.begin(), pg.begin(), pg.end());
+  }
+  return runner_.Run(stanza.rendered, call);
+}
+
+std::string Engine::StanzaKey(const Stanza& stanza) const {
+  return absl::StrCat(stanza.use.archive_name, "/", stanza.use.stanza);
+}
+
+absl::Status Engine::EnsureStanza(const Stanza& stanza, const std::function<bool()>& cancelled) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (stanzas_ready_.count(StanzaKey(stanza))) return absl::OkStatus();
+  }
+  PgbackrestCall call{.command = "stanza-create", .options = {"--no-online"}, .timeout = options_.wal_timeout,
+                      .cancelled = cancelled};
+  auto result = Run(stanza, call);
+  if (!result.ok()) return result.status();
+  if (auto s = PgbackrestStatus(*result, absl::StrCat("creating stanza '", stanza.use.stanza, "' in Archive '",
+                                                      stanza.use.archive_name, "'"));
+      !s.ok())
+    return s;
+  absl::MutexLock lock(&mu_);
+  stanzas_ready_.insert(StanzaKey(stanza));
+  return absl::OkStatus();
+}
+
+void Engine::ForgetStanza(const Stanza& stanza) {
+  absl::MutexLock lock(&mu_);
+  stanzas_ready_.erase(StanzaKey(stanza));
+}
+
+absl::StatusOr<nlohmann::json> Engine::Info(const Stanza& stanza, const std::function<bool()>& cancelled) const {
+  PgbackrestCall call{.command = "info", .options = {"--output=json"}, .timeout = options_.wal_timeout,
+                      .cancelled = cancelled};
+  auto result = Run(stanza, call);
+  if (!result.ok()) return result.status();
+  if (auto s = PgbackrestStatus(*result, "pgbackrest info"); !s.ok()) return s;
+  auto doc = nlohmann::json::parse(result->out, nullptr, false);
+  if (doc.is_discarded() || !doc.is_array())
+    return absl::InternalError(absl::StrCat("pgbackrest info did not return a JSON array: ", result->out.substr(0, 200)));
+  for (const auto& s : doc)
+    if (s.value("name", "") == stanza.use.stanza) return s;
+  return absl::NotFoundError(absl::StrCat("pgbackrest info has no stanza '", stanza.use.stanza, "'"));
+}
+
+}  // namespace cnpgi_pgbackrest

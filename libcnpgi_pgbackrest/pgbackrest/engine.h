@@ -1,0 +1,75 @@
+// The pgBackRest side shared by every sidecar capability: Cluster → Archive → config → command.
+#pragma once
+
+#include "absl/strings/string_view.h"
+#include <memory>
+#include <set>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "config/archive_catalog.h"
+#include "config/cluster.h"
+#include "pgbackrest/config_file.h"
+#include "pgbackrest/runner.h"
+#include "pgbackrest/secrets.h"
+
+namespace cnpgi_pgbackrest {
+
+struct EngineOptions {
+  std::string plugin_name = std::string(kDefaultPluginName);
+  std::string pod_name;       // $POD_NAME: the instance (or Job) this sidecar runs in
+  std::string work_dir;       // writable: rendered configs, locks, spool
+  InstanceLocation instance;  // the local PostgreSQL
+  std::string pgbackrest_binary = "pgbackrest";
+  std::chrono::milliseconds wal_timeout{std::chrono::minutes(5)};
+};
+
+// One Archive use, ready to run commands against.
+struct Stanza {
+  ArchiveUse use;
+  Archive archive;
+  RenderedArchive rendered;
+};
+
+class Engine {
+ public:
+  Engine(EngineOptions options, std::unique_ptr<ArchiveCatalog> catalog, std::unique_ptr<SecretResolver> secrets);
+
+  const EngineOptions& options() const { return options_; }
+
+  // Parses the Cluster JSON of a request, for this plugin's name.
+  absl::StatusOr<ClusterView> Cluster(absl::string_view cluster_json) const;
+
+  // Looks up the Archive of use and renders its configuration.
+  absl::StatusOr<Stanza> Open(const ArchiveUse& use);
+
+  // Runs a command against the stanza; the status is about starting it.
+  absl::StatusOr<ProcessResult> Run(const Stanza& stanza, PgbackrestCall call) const;
+
+  // Creates the stanza from pg_control (works before any backup, and on standbys); remembered once done.
+  absl::Status EnsureStanza(const Stanza& stanza, const std::function<bool()>& cancelled);
+
+  // Forgets that the stanza exists (after a failure that suggests it was removed).
+  void ForgetStanza(const Stanza& stanza);
+
+  // `pgbackrest info --output=json` for the stanza: the stanza's object.
+  absl::StatusOr<nlohmann::json> Info(const Stanza& stanza, const std::function<bool()>& cancelled) const;
+
+ private:
+  std::string StanzaKey(const Stanza& stanza) const;
+
+  EngineOptions options_;
+  std::unique_ptr<ArchiveCatalog> catalog_;
+  std::unique_ptr<SecretResolver> secrets_;
+  ConfigFiles configs_;
+  PgbackrestRunner runner_;
+  absl::Mutex mu_;
+  std::set<std::string> stanzas_ready_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace cnpgi_pgbackrest

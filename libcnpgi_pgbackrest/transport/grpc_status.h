@@ -1,0 +1,18 @@
+// The one place where library statuses become gRPC statuses.
+#pragma once
+
+#include <functional>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/status.h"
+
+namespace cnpgi_pgbackrest {
+
+// Same code, same message: CNPG shows the message to users (Backup.status.error, Cluster conditions).
+grpc::Status ToGrpcStatus(const absl::Status& status);
+
+// A cancellation check for long calls: true once the client went away.
+std::function<bool()> CancelledBy(grpc::ServerContext* context);
+
+}  // namespace cnpgi_pgbackrest

@@ -1,0 +1,81 @@
+#include "transport/unix_socket_server.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <grpcpp/health_check_service_interface.h>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "identity.grpc.pb.h"
+
+namespace cnpgi_pgbackrest {
+namespace {
+
+// True when something accepts connections on the socket path.
+bool SocketIsLive(const std::string& path) {
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
+  bool live = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  close(fd);
+  return live;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<grpc::Server>> StartUnixSocketServer(const std::string& socket_path,
+                                                                   const std::vector<grpc::Service*>& services) {
+  if (socket_path.size() >= sizeof(sockaddr_un::sun_path))
+    return absl::InvalidArgumentError(absl::StrCat("socket path ", socket_path, " is too long for a Unix socket"));
+  std::string dir = socket_path.substr(0, socket_path.rfind('/'));
+  struct stat st;
+  if (stat(dir.empty() ? "/" : dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    return absl::FailedPreconditionError(absl::StrCat("plugin directory ", dir, " does not exist"));
+  if (lstat(socket_path.c_str(), &st) == 0) {
+    if (!S_ISSOCK(st.st_mode))
+      return absl::AlreadyExistsError(absl::StrCat(socket_path, " exists and is not a socket; refusing to replace it"));
+    if (SocketIsLive(socket_path))
+      return absl::AlreadyExistsError(
+          absl::StrCat("another server is already listening on ", socket_path, "; refusing to take it over"));
+    // Left by a server that died (the emptyDir outlives container restarts).
+    if (unlink(socket_path.c_str()) != 0)
+      return absl::PermissionDeniedError(
+          absl::StrCat("cannot remove stale socket ", socket_path, ": ", std::strerror(errno)));
+  }
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::ServerBuilder builder;
+  // gRPC would otherwise silently share or steal the address.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.AddListeningPort(absl::StrCat("unix:", socket_path), grpc::InsecureServerCredentials());
+  for (grpc::Service* s : services) builder.RegisterService(s);
+  // Only the instance manager's user (the same UID) may connect.
+  mode_t old = umask(0177);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  umask(old);
+  if (!server) return absl::UnavailableError(absl::StrCat("cannot listen on ", socket_path));
+  chmod(socket_path.c_str(), 0600);
+  return server;
+}
+
+absl::Status ProbeUnixSocket(const std::string& socket_path, std::chrono::milliseconds timeout) {
+  auto channel = grpc::CreateChannel(absl::StrCat("unix://", socket_path), grpc::InsecureChannelCredentials());
+  auto stub = cnpgi::identity::v1::Identity::NewStub(channel);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + timeout);
+  cnpgi::identity::v1::ProbeRequest req;
+  cnpgi::identity::v1::ProbeResponse resp;
+  grpc::Status s = stub->Probe(&ctx, req, &resp);
+  if (!s.ok())
+    return absl::UnavailableError(absl::StrCat("no answer on ", socket_path, ": ", s.error_message()));
+  return absl::OkStatus();
+}
+
+}  // namespace cnpgi_pgbackrest

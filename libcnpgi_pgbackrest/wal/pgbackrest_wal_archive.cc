@@ -1,0 +1,97 @@
+#include "wal/pgbackrest_wal_archive.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/wal_name.h"
+
+namespace cnpgi_pgbackrest {
+namespace {
+
+// pgBackRest's answer to a push into a stanza that was never created: 2.45 says
+// "[103] unable to find a valid repository" with an archive.info hint; other releases use 55.
+bool IsMissingStanza(const ProcessResult& r) {
+  return (r.exit_code == kExitRepoInvalid || r.exit_code == kExitFileMissing) &&
+         absl::StrContains(r.err, "archive.info") && absl::StrContains(r.err, "stanza-create");
+}
+
+std::string MarkerPath(const Engine& engine) {
+  return absl::StrCat(engine.options().instance.pgdata, "/", kCheckEmptyWalArchiveMarker);
+}
+
+}  // namespace
+
+bool PgbackrestWalArchive::MustCheckEmpty(const WalArchiveRequest& request, const ClusterView& cluster) const {
+  if (request.check_empty_wal_archive.has_value()) return *request.check_empty_wal_archive;
+  return !cluster.SkipsEmptyWalArchiveCheck() && access(MarkerPath(*engine_).c_str(), F_OK) == 0;
+}
+
+absl::Status PgbackrestWalArchive::CheckArchiveEmpty(const Stanza& stanza, const std::function<bool()>& cancelled) {
+  auto info = engine_->Info(stanza, cancelled);
+  if (!info.ok()) return info.status();
+  // Status 1: the stanza was never created, which is the empty case.
+  if (info->contains("status") && (*info)["status"].value("code", -1) == 1) return absl::OkStatus();
+  if (auto archives = info->find("archive"); archives != info->end() && archives->is_array()) {
+    for (const auto& a : *archives) {
+      std::string min = a.value("min", nlohmann::json()).is_string() ? a["min"].get<std::string>() : "";
+      std::string max = a.value("max", nlohmann::json()).is_string() ? a["max"].get<std::string>() : "";
+      if (!min.empty())
+        return absl::FailedPreconditionError(absl::StrCat(
+            "Archive '", stanza.use.archive_name, "' stanza '", stanza.use.stanza, "' already contains WAL (", min,
+            " to ", max, "); a newly bootstrapped cluster must archive into an empty stanza. Use another stanza, "
+            "or set the annotation cnpg.io/skipEmptyWalArchiveCheck=enabled on the Cluster if this is intended"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status PgbackrestWalArchive::Archive(const WalArchiveRequest& request) {
+  auto cluster = engine_->Cluster(request.cluster_definition);
+  if (!cluster.ok()) return cluster.status();
+  if (!cluster->archive) {
+    if (!cluster->archive_problem.empty()) return absl::FailedPreconditionError(cluster->archive_problem);
+    return absl::FailedPreconditionError(absl::StrCat(
+        "Cluster '", cluster->name, "' has no enabled spec.plugins entry named ", engine_->options().plugin_name,
+        " with parameters.pgbackrestObjectName, so there is no Archive to store WAL in"));
+  }
+  const std::string& path = request.source_file_name;
+  if (auto s = CheckCleanAbsolutePath(path, "source_file_name"); !s.ok()) return s;
+  std::string wal_dir = absl::StrCat(engine_->options().instance.pgdata, "/pg_wal");
+  if (!IsInsideDirectory(path, wal_dir))
+    return absl::InvalidArgumentError(absl::StrCat("source_file_name '", path, "' is not inside ", wal_dir));
+  std::string name = path.substr(path.rfind('/') + 1);
+  if (!ClassifyWalName(name))
+    return absl::InvalidArgumentError(absl::StrCat("source_file_name '", path, "' does not name a WAL file"));
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+    return absl::NotFoundError(absl::StrCat("WAL file ", path, " does not exist"));
+
+  auto stanza = engine_->Open(*cluster->archive);
+  if (!stanza.ok()) return stanza.status();
+
+  bool check_empty = MustCheckEmpty(request, *cluster);
+  if (check_empty)
+    if (auto s = CheckArchiveEmpty(*stanza, request.cancelled); !s.ok()) return s;
+
+  std::string what = absl::StrCat("archiving ", name, " to Archive '", stanza->use.archive_name, "' stanza '",
+                                  stanza->use.stanza, "'");
+  PgbackrestCall push{.command = "archive-push", .args = {path}, .timeout = engine_->options().wal_timeout,
+                      .cancelled = request.cancelled};
+  auto result = engine_->Run(*stanza, push);
+  if (!result.ok()) return result.status();
+  if (IsMissingStanza(*result)) {
+    // First WAL of this stanza: create it now instead of waiting for a backup.
+    engine_->ForgetStanza(*stanza);
+    if (auto s = engine_->EnsureStanza(*stanza, request.cancelled); !s.ok()) return s;
+    result = engine_->Run(*stanza, push);
+    if (!result.ok()) return result.status();
+  }
+  if (auto s = PgbackrestStatus(*result, what); !s.ok()) return s;
+  if (check_empty) unlink(MarkerPath(*engine_).c_str());
+  return absl::OkStatus();
+}
+
+}  // namespace cnpgi_pgbackrest

@@ -1,0 +1,27 @@
+// gRPC adapter for the WAL capability (archive and restore).
+#pragma once
+
+#include "wal.grpc.pb.h"
+#include "wal/wal_archive.h"
+#include "wal/wal_restore.h"
+
+namespace cnpgi_pgbackrest {
+
+class WalGrpcService final : public cnpgi::wal::v1::WAL::Service {
+ public:
+  // Either may be null: only what is given is advertised.
+  WalGrpcService(WalArchive* archive, WalRestore* restore) : archive_(archive), restore_(restore) {}
+
+  grpc::Status GetCapabilities(grpc::ServerContext*, const cnpgi::wal::v1::WALCapabilitiesRequest*,
+                               cnpgi::wal::v1::WALCapabilitiesResult* response) override;
+  grpc::Status Archive(grpc::ServerContext* context, const cnpgi::wal::v1::WALArchiveRequest* request,
+                       cnpgi::wal::v1::WALArchiveResult*) override;
+  grpc::Status Restore(grpc::ServerContext* context, const cnpgi::wal::v1::WALRestoreRequest* request,
+                       cnpgi::wal::v1::WALRestoreResult*) override;
+
+ private:
+  WalArchive* archive_;
+  WalRestore* restore_;
+};
+
+}  // namespace cnpgi_pgbackrest

@@ -1,0 +1,29 @@
+// WAL restore capability: fetch one WAL file PostgreSQL asked for during recovery or replication.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "absl/status/status.h"
+
+namespace cnpgi_pgbackrest {
+
+// Values equal WALRestoreRequest.Mode on the wire.
+enum class WalRestoreMode { kUnspecified = 0, kRecovery = 1, kRewind = 2 };
+
+struct WalRestoreRequest {
+  std::string cluster_definition;     // Cluster JSON
+  std::string source_wal_name;        // PostgreSQL's %f
+  std::string destination_file_name;  // absolute path inside $PGDATA
+  WalRestoreMode mode = WalRestoreMode::kUnspecified;
+  std::function<bool()> cancelled;
+};
+
+class WalRestore {
+ public:
+  virtual ~WalRestore() = default;
+  // OK only when the complete file is at destination_file_name; NOT_FOUND when the archive lacks it.
+  virtual absl::Status Restore(const WalRestoreRequest& request) = 0;
+};
+
+}  // namespace cnpgi_pgbackrest

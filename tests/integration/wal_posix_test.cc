@@ -1,0 +1,292 @@
+// WAL archive and restore through the sidecar on a posix repository, driven by real PostgreSQL 15.
+#include <doctest/doctest.h>
+
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "harness.h"
+#include "sidecar_client.h"
+
+using namespace cnpgi_it;
+
+namespace {
+
+bool HavePostgresAndPgbackrest() {
+  return FileExists("/usr/lib/postgresql/15/bin/initdb") && FileExists("/usr/bin/pgbackrest");
+}
+
+// A primary instance whose archive_command is CNPG's wal-archive (the stand-in) through our sidecar.
+struct Primary {
+  ScratchDir dir{"wal-posix"};
+  std::string repo = dir.MakeDir("repo");
+  std::string plugins = dir.MakeDir("plugins");
+  std::string work = dir.MakeDir("work");
+  std::string cluster_file = dir / "cluster.json";
+  std::string archives_file = dir / "archives.json";
+  json cluster = ClusterJson("cluster-example", "local");
+  Postgres pg{dir};
+  std::unique_ptr<Sidecar> sidecar;
+
+  Primary() {
+    RequireService(HavePostgresAndPgbackrest(), "PostgreSQL 15 and pgBackRest");
+    dir.WriteFile("archives.json", json::array({PosixArchive("local", repo)}).dump(2));
+    WriteCluster();
+    pg.InitDb();
+    pg.Configure({"archive_mode = on",
+                  "archive_command = '" + ArchiveCommand(cluster_file, plugins, "cluster-example-1") + "'"});
+    StartSidecar();
+    pg.Start();
+  }
+
+  void WriteCluster() { dir.WriteFile("cluster.json", cluster.dump()); }
+
+  void StartSidecar(std::vector<std::string> extra_env = {}) {
+    sidecar = std::make_unique<Sidecar>(Sidecar::Options{.plugins_dir = plugins,
+                                                         .work_dir = work,
+                                                         .pgdata = pg.pgdata(),
+                                                         .pg_socket_dir = pg.socket_dir(),
+                                                         .pg_port = pg.port(),
+                                                         .archives_file = archives_file,
+                                                         .env = std::move(extra_env)});
+    std::string out;
+    REQUIRE_MESSAGE(sidecar->Start(&out), "sidecar did not start: " << out);
+  }
+
+  // Segment files the repository holds for the stanza (names without the checksum suffix).
+  std::vector<std::string> RepoSegments() const {
+    std::vector<std::string> out;
+    std::string root = repo + "/archive/cluster-example";
+    if (!FileExists(root)) return out;
+    for (auto& e : std::filesystem::recursive_directory_iterator(root))
+      if (e.is_regular_file()) {
+        std::string f = e.path().filename().string();
+        if (f.size() > 24 && f[24] == '-') out.push_back(f.substr(0, 24));
+      }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  std::string Diagnostics() const {
+    return "--- sidecar log ---\n" + sidecar->Log() + "\n--- postgres log ---\n" + ReadFile(dir / "pg.log");
+  }
+};
+
+// A second instance directory (a replica Pod) with its own sidecar reading the same Archive.
+struct Replica {
+  std::string pgdata;
+  std::string plugins;
+  std::string cluster_file;
+  std::unique_ptr<Sidecar> sidecar;
+
+  Replica(const Primary& p, const std::string& pod = "cluster-example-2") {
+    pgdata = p.dir.MakeDir("replica-data");
+    p.dir.MakeDir("replica-data/pg_wal");
+    plugins = p.dir.MakeDir("replica-plugins");
+    cluster_file = p.dir / "replica-cluster.json";
+    p.dir.WriteFile("replica-cluster.json", p.cluster.dump());
+    sidecar = std::make_unique<Sidecar>(Sidecar::Options{.plugins_dir = plugins,
+                                                         .work_dir = p.dir.MakeDir("replica-work"),
+                                                         .pgdata = pgdata,
+                                                         .pg_socket_dir = p.pg.socket_dir(),
+                                                         .pg_port = p.pg.port(),
+                                                         .archives_file = p.archives_file,
+                                                         .pod_name = pod});
+    std::string out;
+    REQUIRE_MESSAGE(sidecar->Start(&out), "replica sidecar did not start: " << out);
+  }
+
+  // restore_command as PostgreSQL would run it in the replica's data directory.
+  ProcessResult RestoreCommand(const std::string& name, const std::string& relative_dest) const {
+    return RunAsPostgres({Programs::Get().standin, "wal-restore", "--cluster-json=" + cluster_file,
+                          "--plugins-dir=" + plugins, "--pgdata=" + pgdata, name, relative_dest},
+                         {"POD_NAME=cluster-example-2"});
+  }
+};
+
+}  // namespace
+
+TEST_CASE("PostgreSQL archives every segment through the plugin and a replica restores them byte for byte") {
+  Primary p;
+  std::vector<std::string> segments;
+  for (int i = 0; i < 4; ++i) segments.push_back(p.pg.SwitchWal());
+  REQUIRE_MESSAGE(p.pg.WaitArchived(std::chrono::seconds(90)), p.Diagnostics());
+  auto done = p.pg.DoneFiles();
+  auto in_repo = p.RepoSegments();
+  for (const auto& seg : segments) {
+    CHECK_MESSAGE(std::find(done.begin(), done.end(), seg) != done.end(), seg << " is not .done");
+    CHECK_MESSAGE(std::find(in_repo.begin(), in_repo.end(), seg) != in_repo.end(), seg << " is not in the repository");
+  }
+  CHECK(p.pg.Sql("SELECT failed_count FROM pg_stat_archiver") == "0");
+  // The stanza was created by the first archive, before any backup.
+  CHECK(FileExists(p.repo + "/archive/cluster-example/archive.info"));
+  CHECK(FileExists(p.repo + "/backup/cluster-example/backup.info"));
+
+  Replica r(p);
+  for (const auto& seg : segments) {
+    auto res = r.RestoreCommand(seg, "pg_wal/" + seg);
+    REQUIRE_MESSAGE(res.exit_code == 0, "restore of " << seg << " failed: " << res.err << r.sidecar->Log());
+    CHECK_MESSAGE(ReadFile(r.pgdata + "/pg_wal/" + seg) == ReadFile(p.pg.pgdata() + "/pg_wal/" + seg),
+                  seg << " differs after restore");
+    CHECK_FALSE(FileExists(r.pgdata + "/pg_wal/" + seg + ".cnpgi-partial"));
+  }
+  // PostgreSQL's own probe name for the next segment: a missing one is a plain, fast failure.
+  auto missing = r.RestoreCommand("0000000100000000000000FE", "pg_wal/RECOVERYXLOG");
+  CHECK(missing.exit_code == 1);
+  CHECK(missing.err.find("code 5") != std::string::npos);  // NOT_FOUND
+  CHECK(missing.err.find("is not in Archive 'local' stanza 'cluster-example'") != std::string::npos);
+  CHECK_FALSE(FileExists(r.pgdata + "/pg_wal/RECOVERYXLOG"));
+  auto history = r.RestoreCommand("00000002.history", "pg_wal/RECOVERYHISTORY");
+  CHECK(history.exit_code == 1);
+  CHECK(history.err.find("code 5") != std::string::npos);
+
+  // Archiving the same segment again (a crash before .done, or pre-pg_rewind re-archiving) succeeds.
+  auto again = RunAsPostgres({Programs::Get().standin, "wal-archive", "--cluster-json=" + p.cluster_file,
+                              "--plugins-dir=" + p.plugins, "--pgdata=" + p.pg.pgdata(), "pg_wal/" + segments[0]},
+                             {"POD_NAME=cluster-example-1"});
+  CHECK_MESSAGE(again.exit_code == 0, again.err);
+}
+
+TEST_CASE("The empty-archive check refuses a non-empty stanza, with and without the cnpg-i 0.6 field") {
+  Primary p;
+  // A newly bootstrapped cluster: CNPG leaves the marker until the first WAL is archived.
+  p.dir.WriteFile("pg-data/.check-empty-wal-archive", "");
+  std::string first = p.pg.SwitchWal();
+  REQUIRE_MESSAGE(p.pg.WaitArchived(std::chrono::seconds(60)), p.Diagnostics());
+  CHECK_FALSE(FileExists(p.pg.pgdata() + "/.check-empty-wal-archive"));  // removed after the first success
+
+  // A second cluster bootstrapped onto the same stanza must not archive into it.
+  p.dir.WriteFile("pg-data/.check-empty-wal-archive", "");
+  std::string seg = p.pg.SwitchWal();
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  auto ready = p.pg.ReadyFiles();
+  CHECK_MESSAGE(std::find(ready.begin(), ready.end(), seg) != ready.end(), "segment must stay .ready");
+  std::string path = p.pg.pgdata() + "/pg_wal/" + seg;
+  auto refused = CallArchive(p.sidecar->socket_path(), p.cluster.dump(), path, true);
+  CHECK(refused.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK(refused.error_message().find("already contains WAL") != std::string::npos);
+  CHECK(refused.error_message().find("cnpg.io/skipEmptyWalArchiveCheck") != std::string::npos);
+
+  // Older operators leave the field unset: the sidecar falls back to annotation + marker file.
+  auto legacy = RunAsPostgres({Programs::Get().standin, "wal-archive", "--legacy", "--cluster-json=" + p.cluster_file,
+                               "--plugins-dir=" + p.plugins, "--pgdata=" + p.pg.pgdata(), "pg_wal/" + seg},
+                              {"POD_NAME=cluster-example-1"});
+  CHECK(legacy.exit_code != 0);
+  CHECK(legacy.err.find("already contains WAL") != std::string::npos);
+  json skip = p.cluster;
+  skip["metadata"]["annotations"]["cnpg.io/skipEmptyWalArchiveCheck"] = "enabled";
+  p.cluster = skip;
+  p.WriteCluster();
+  auto skipped = RunAsPostgres({Programs::Get().standin, "wal-archive", "--legacy", "--cluster-json=" + p.cluster_file,
+                                "--plugins-dir=" + p.plugins, "--pgdata=" + p.pg.pgdata(), "pg_wal/" + seg},
+                               {"POD_NAME=cluster-example-1"});
+  CHECK_MESSAGE(skipped.exit_code == 0, skipped.err);
+  // PostgreSQL itself now gets through as well (the annotation makes CNPG send false).
+  p.pg.NudgeArchiver();
+  REQUIRE_MESSAGE(p.pg.WaitArchived(std::chrono::seconds(60)), p.Diagnostics());
+}
+
+TEST_CASE("Bad input gets a clear status and PostgreSQL keeps the segment") {
+  Primary p;
+  std::string seg = p.pg.SwitchWal();
+  REQUIRE_MESSAGE(p.pg.WaitArchived(std::chrono::seconds(60)), p.Diagnostics());
+  std::string socket = p.sidecar->socket_path();
+  std::string wal_path = p.pg.pgdata() + "/pg_wal/" + seg;
+  std::string cluster = p.cluster.dump();
+
+  auto s = CallArchive(socket, "{ this is not json", wal_path);
+  CHECK(s.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(s.error_message() == "cluster definition is not a JSON object");
+
+  s = CallArchive(socket, cluster, "pg_wal/" + seg);
+  CHECK(s.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(s.error_message().find("is not an absolute path") != std::string::npos);
+
+  s = CallArchive(socket, cluster, p.pg.pgdata() + "/pg_wal/../global/pg_control");
+  CHECK(s.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(s.error_message().find("'..'") != std::string::npos);
+
+  s = CallArchive(socket, cluster, "/etc/passwd");
+  CHECK(s.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(s.error_message().find("is not inside " + p.pg.pgdata() + "/pg_wal") != std::string::npos);
+
+  s = CallArchive(socket, cluster, p.pg.pgdata() + "/pg_wal/000000010000000000000099");
+  CHECK(s.error_code() == grpc::StatusCode::NOT_FOUND);
+
+  s = CallRestore(socket, cluster, seg, "/tmp/outside-" + seg);
+  CHECK(s.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(s.error_message().find("outside the data directory") != std::string::npos);
+
+  s = CallRestore(socket, cluster, "../../etc/passwd", p.pg.pgdata() + "/pg_wal/RECOVERYXLOG");
+  CHECK(s.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(s.error_message().find("is not a WAL file name") != std::string::npos);
+
+  json no_param = p.cluster;
+  no_param["spec"]["plugins"][0]["parameters"] = json::object();
+  s = CallArchive(socket, no_param.dump(), wal_path);
+  CHECK(s.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK(s.error_message() == "spec.plugins[0].parameters.pgbackrestObjectName: is required (the name of an Archive)");
+
+  // An Archive name the sidecar does not know: PostgreSQL's segment stays .ready until it is fixed.
+  json unknown = p.cluster;
+  unknown["spec"]["plugins"][0]["parameters"]["pgbackrestObjectName"] = "no-such-archive";
+  s = CallArchive(socket, unknown.dump(), wal_path);
+  CHECK(s.error_code() == grpc::StatusCode::NOT_FOUND);
+  CHECK(s.error_message().find("spec.plugins[0]: Archive 'no-such-archive' is not known to this sidecar") == 0);
+  json good = p.cluster;
+  p.cluster = unknown;
+  p.WriteCluster();
+  std::string held = p.pg.SwitchWal();
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  auto ready = p.pg.ReadyFiles();
+  CHECK_MESSAGE(std::find(ready.begin(), ready.end(), held) != ready.end(), "segment must stay .ready");
+  CHECK(std::stoi(p.pg.Sql("SELECT failed_count FROM pg_stat_archiver")) > 0);
+  p.cluster = good;
+  p.WriteCluster();
+  p.pg.NudgeArchiver();
+  REQUIRE_MESSAGE(p.pg.WaitArchived(std::chrono::seconds(90)), p.Diagnostics());
+  auto in_repo = p.RepoSegments();
+  CHECK(std::find(in_repo.begin(), in_repo.end(), held) != in_repo.end());
+}
+
+TEST_CASE("The socket: a live server is never taken over, a stale socket is replaced, probe tells them apart") {
+  Primary p;
+  Sidecar second(Sidecar::Options{.plugins_dir = p.plugins,
+                                  .work_dir = p.dir.MakeDir("work2"),
+                                  .pgdata = p.pg.pgdata(),
+                                  .pg_socket_dir = p.pg.socket_dir(),
+                                  .pg_port = p.pg.port(),
+                                  .archives_file = p.archives_file});
+  std::string out;
+  CHECK(second.StartExpectingExit(&out) == 1);
+  CHECK(out.find("another server is already listening on " + p.sidecar->socket_path()) != std::string::npos);
+  // The first server still owns the socket and still archives.
+  std::string seg0 = p.pg.SwitchWal();
+  CHECK_MESSAGE(p.pg.WaitArchived(std::chrono::seconds(60)), p.Diagnostics());
+
+  struct stat st;
+  REQUIRE(stat(p.sidecar->socket_path().c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+
+  // A crash leaves the socket file behind; the restarted sidecar replaces it.
+  p.sidecar->Kill(SIGKILL);
+  REQUIRE(FileExists(p.sidecar->socket_path()));
+  auto dead = RunAsPostgres({Programs::Get().sidecar, "probe", "--plugin-path=" + p.plugins, "--probe-timeout=1s"});
+  CHECK(dead.exit_code != 0);
+  p.StartSidecar();
+  std::string seg = p.pg.SwitchWal();
+  CHECK_MESSAGE(p.pg.WaitArchived(std::chrono::seconds(60)), p.Diagnostics());
+
+  // A configuration error stops the sidecar at start with a message naming the field.
+  p.dir.WriteFile("bad-archives.json",
+                  R"([{"metadata":{"name":"x"},"spec":{"configuration":{"repositories":[{"type":"posix"}]}}}])");
+  Sidecar bad(Sidecar::Options{.plugins_dir = p.dir.MakeDir("plugins-bad"),
+                               .work_dir = p.dir.MakeDir("work-bad"),
+                               .pgdata = p.pg.pgdata(),
+                               .archives_file = p.dir / "bad-archives.json"});
+  CHECK(bad.StartExpectingExit(&out) == 2);
+  CHECK(out.find("spec.configuration.repositories[0].destinationPath: a posix repository needs a directory") !=
+        std::string::npos);
+}

@@ -1,0 +1,208 @@
+// WAL archive and restore through the sidecar on S3 (Ceph RGW over TLS), with client-side encryption.
+#include <doctest/doctest.h>
+
+#include <random>
+#include <thread>
+
+#include "harness.h"
+#include "sidecar_client.h"
+
+using namespace cnpgi_it;
+
+namespace {
+
+std::string UniquePath() {
+  std::random_device rd;
+  return "/it-" + std::to_string(getpid()) + "-" + std::to_string(rd() % 1000000);
+}
+
+json S3Archive(const std::string& name, const S3Service& s3, const std::string& path, int port) {
+  return json{{"apiVersion", "pgbackrest.cnpg.opera.com/v1"},
+              {"kind", "Archive"},
+              {"metadata", {{"name", name}, {"namespace", "default"}}},
+              {"spec",
+               {{"configuration",
+                 {{"repositories",
+                   json::array({{{"destinationPath", path},
+                                 {"bucket", s3.bucket},
+                                 {"endpointURL", s3.endpoint + ":" + std::to_string(port)},
+                                 {"uriStyle", "path"},
+                                 {"endpointCA", {{"name", "s3-ca"}, {"key", "ca.crt"}}},
+                                 {"encryption", "aes-256-cbc"},
+                                 {"encryptionKey", {{"name", "s3-creds"}, {"key", "ENCRYPTION_KEY"}}},
+                                 {"s3Credentials",
+                                  {{"region", s3.region},
+                                   {"accessKeyId", {{"name", "s3-creds"}, {"key", "ACCESS_KEY_ID"}}},
+                                   {"secretAccessKey", {{"name", "s3-creds"}, {"key", "ACCESS_SECRET_KEY"}}}}}}})},
+                  {"compression", "zst"}}}}}};
+}
+
+// Secret values as the operator would inject them (secretKeyRef env).
+std::vector<std::string> SecretEnv(const S3Service& s3, const std::string& secret, const std::string& cipher) {
+  return {"CNPGI_SECRET_s3-creds_ACCESS_KEY_ID=" + s3.key, "CNPGI_SECRET_s3-creds_ACCESS_SECRET_KEY=" + secret,
+          "CNPGI_SECRET_s3-creds_ENCRYPTION_KEY=" + cipher, "CNPGI_SECRET_s3-ca_ca.crt=" + ReadFile(s3.ca_file)};
+}
+
+struct S3Primary {
+  S3Service s3;
+  ScratchDir dir{"wal-s3"};
+  std::string path = UniquePath();
+  std::string plugins = dir.MakeDir("plugins");
+  std::string work = dir.MakeDir("work");
+  std::string cluster_file = dir / "cluster.json";
+  std::string archives_file = dir / "archives.json";
+  json cluster = ClusterJson("cluster-example", "rgw");
+  Postgres pg{dir};
+  std::unique_ptr<Sidecar> sidecar;
+
+  explicit S3Primary(S3Service service) : s3(std::move(service)) {
+    dir.WriteFile("archives.json", json::array({S3Archive("rgw", s3, path, s3.port)}).dump(2));
+    dir.WriteFile("cluster.json", cluster.dump());
+    pg.InitDb();
+    pg.Configure({"archive_mode = on",
+                  "archive_command = '" + ArchiveCommand(cluster_file, plugins, "cluster-example-1") + "'"});
+    StartSidecar(s3.secret);
+    pg.Start();
+  }
+
+  std::vector<std::string> extra_flags;
+
+  void StartSidecar(const std::string& secret, const std::string& cipher = "wal-cipher-pass-1") {
+    sidecar = std::make_unique<Sidecar>(Sidecar::Options{.plugins_dir = plugins,
+                                                         .work_dir = work,
+                                                         .pgdata = pg.pgdata(),
+                                                         .pg_socket_dir = pg.socket_dir(),
+                                                         .pg_port = pg.port(),
+                                                         .archives_file = archives_file,
+                                                         .env = SecretEnv(s3, secret, cipher),
+                                                         .extra_flags = extra_flags});
+    std::string out;
+    REQUIRE_MESSAGE(sidecar->Start(&out), "sidecar did not start: " << out);
+  }
+
+  std::string Diagnostics() const {
+    return "--- sidecar log ---\n" + sidecar->Log() + "\n--- postgres log ---\n" + ReadFile(dir / "pg.log");
+  }
+
+  // Segment object keys in the bucket for this stanza.
+  std::vector<std::string> SegmentKeys() const {
+    std::vector<std::string> out;
+    for (const auto& k : s3.ListKeys(path.substr(1) + "/archive/cluster-example/")) {
+      auto slash = k.rfind('/');
+      std::string f = k.substr(slash + 1);
+      if (f.size() > 24 && f[24] == '-') out.push_back(k);
+    }
+    return out;
+  }
+};
+
+std::optional<S3Service> RequireS3() {
+  auto s3 = S3Service::FromEnv();
+  RequireService(s3.has_value() && FileExists("/usr/bin/pgbackrest"),
+                 "the S3 test service (start it with tests/services/rgw.sh; tests/run-all.sh does)");
+  return s3;
+}
+
+}  // namespace
+
+TEST_CASE("WAL goes to S3 encrypted and comes back byte for byte") {
+  S3Primary p(*RequireS3());
+  std::vector<std::string> segments;
+  for (int i = 0; i < 3; ++i) segments.push_back(p.pg.SwitchWal());
+  REQUIRE_MESSAGE(p.pg.WaitArchived(std::chrono::seconds(120)), p.Diagnostics());
+
+  auto keys = p.SegmentKeys();
+  for (const auto& seg : segments) {
+    auto it = std::find_if(keys.begin(), keys.end(), [&](const std::string& k) { return k.find("/" + seg + "-") != std::string::npos; });
+    REQUIRE_MESSAGE(it != keys.end(), seg << " is not in the bucket");
+    // Client-side encryption: what the object store holds is OpenSSL-encrypted, not zstd or WAL.
+    CHECK(p.s3.GetObjectPrefix(*it, 8) == "Salted__");
+  }
+  auto info_keys = p.s3.ListKeys(p.path.substr(1) + "/archive/cluster-example/archive.info");
+  REQUIRE(info_keys.size() == 1);
+  CHECK(p.s3.GetObjectPrefix(info_keys[0], 8) == "Salted__");
+
+  // A replica Pod restores through its own sidecar.
+  std::string rdata = p.dir.MakeDir("replica-data");
+  p.dir.MakeDir("replica-data/pg_wal");
+  std::string rplugins = p.dir.MakeDir("replica-plugins");
+  Sidecar replica(Sidecar::Options{.plugins_dir = rplugins,
+                                   .work_dir = p.dir.MakeDir("replica-work"),
+                                   .pgdata = rdata,
+                                   .archives_file = p.archives_file,
+                                   .pod_name = "cluster-example-2",
+                                   .env = SecretEnv(p.s3, p.s3.secret, "wal-cipher-pass-1")});
+  std::string out;
+  REQUIRE_MESSAGE(replica.Start(&out), out);
+  for (const auto& seg : segments) {
+    auto res = RunAsPostgres({Programs::Get().standin, "wal-restore", "--cluster-json=" + p.cluster_file,
+                              "--plugins-dir=" + rplugins, "--pgdata=" + rdata, seg, "pg_wal/" + seg},
+                             {"POD_NAME=cluster-example-2"});
+    REQUIRE_MESSAGE(res.exit_code == 0, res.err << replica.Log());
+    CHECK(ReadFile(rdata + "/pg_wal/" + seg) == ReadFile(p.pg.pgdata() + "/pg_wal/" + seg));
+  }
+
+  // The wrong encryption key cannot read the archive, and says so.
+  replica.Kill();
+  Sidecar wrong_key(Sidecar::Options{.plugins_dir = rplugins,
+                                     .work_dir = p.dir.MakeDir("replica-work2"),
+                                     .pgdata = rdata,
+                                     .archives_file = p.archives_file,
+                                     .pod_name = "cluster-example-2",
+                                     .env = SecretEnv(p.s3, p.s3.secret, "not-the-pass")});
+  REQUIRE_MESSAGE(wrong_key.Start(&out), out);
+  auto s = CallRestore(wrong_key.socket_path(), p.cluster.dump(), segments[0], rdata + "/pg_wal/RECOVERYXLOG");
+  CHECK_FALSE(s.ok());
+  CHECK(s.error_code() != grpc::StatusCode::NOT_FOUND);
+  CHECK(s.error_message().find("pgbackrest exit") != std::string::npos);
+  CHECK_FALSE(FileExists(rdata + "/pg_wal/RECOVERYXLOG"));
+}
+
+TEST_CASE("Wrong S3 credentials: archiving fails with pgBackRest's reason and nothing is lost") {
+  S3Primary p(*RequireS3());
+  std::string first = p.pg.SwitchWal();
+  REQUIRE_MESSAGE(p.pg.WaitArchived(std::chrono::seconds(120)), p.Diagnostics());
+
+  p.sidecar->Kill();
+  p.StartSidecar("this-is-not-the-secret");
+  std::string held = p.pg.SwitchWal();
+  auto s = CallArchive(p.sidecar->socket_path(), p.cluster.dump(), p.pg.pgdata() + "/pg_wal/" + held);
+  CHECK(s.error_code() == grpc::StatusCode::PERMISSION_DENIED);
+  CHECK(s.error_message().find("archiving " + held + " to Archive 'rgw' stanza 'cluster-example' failed") == 0);
+  CHECK(s.error_message().find("ERROR: [") != std::string::npos);
+  CHECK(s.error_message().find("this-is-not-the-secret") == std::string::npos);
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  auto ready = p.pg.ReadyFiles();
+  CHECK_MESSAGE(std::find(ready.begin(), ready.end(), held) != ready.end(), "segment must stay .ready");
+
+  // With the right secret back, PostgreSQL's retry archives it.
+  p.sidecar->Kill();
+  p.StartSidecar(p.s3.secret);
+  p.pg.NudgeArchiver();
+  REQUIRE_MESSAGE(p.pg.WaitArchived(std::chrono::seconds(120)), p.Diagnostics());
+  auto keys = p.SegmentKeys();
+  CHECK(std::any_of(keys.begin(), keys.end(), [&](const std::string& k) { return k.find("/" + held + "-") != std::string::npos; }));
+}
+
+TEST_CASE("S3 unreachable: a clear UNAVAILABLE-class error, bounded, and the segment stays") {
+  auto service = RequireS3();
+  S3Primary p(*service);
+  std::string seg = p.pg.SwitchWal();
+  REQUIRE_MESSAGE(p.pg.WaitArchived(std::chrono::seconds(120)), p.Diagnostics());
+
+  // Point the Archive at a port where nothing listens.
+  int closed = FreeTcpPort();
+  p.dir.WriteFile("archives.json", json::array({S3Archive("rgw", p.s3, p.path, closed)}).dump(2));
+  p.sidecar->Kill();
+  p.extra_flags = {"--wal-io-timeout=0.5s"};  // keep pgBackRest's eight retries short
+  p.StartSidecar(p.s3.secret);
+  std::string held = p.pg.SwitchWal();
+  auto s = CallArchive(p.sidecar->socket_path(), p.cluster.dump(), p.pg.pgdata() + "/pg_wal/" + held);
+  CHECK(s.error_code() == grpc::StatusCode::UNAVAILABLE);
+  CHECK(s.error_message().find("archiving " + held) == 0);
+  CHECK(s.error_message().find("HostConnectError") != std::string::npos);
+  auto ready = p.pg.ReadyFiles();
+  CHECK(std::find(ready.begin(), ready.end(), held) != ready.end());
+  // Stop PostgreSQL while the archiver cannot reach S3 (fast stop would wait on archive_command retries).
+  p.pg.Stop("immediate");
+}

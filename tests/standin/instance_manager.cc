@@ -1,0 +1,294 @@
+// Stand-in for CNPG's instance manager commands that talk to plugin sidecars over /plugins.
+// It follows the behaviour of cloudnative-pg's wal-archive and wal-restore (reference
+// cnpgi-protocol.md §2.4, §2.5, §3.3, §3.4): one fresh connection per invocation, the full
+// handshake, the enabled-plugin list from the Cluster, plugins in name order.
+//
+//   cnpgi-instance-standin wal-archive --cluster-json=F [--plugins-dir=D] [--pgdata=P] %p
+//   cnpgi-instance-standin wal-restore --cluster-json=F [--rewind] %f %p
+//
+// Environment as in the Pod: POD_NAME, PGDATA.
+#include <dirent.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+#include <nlohmann/json.hpp>
+
+#include "backup.grpc.pb.h"
+#include "identity.grpc.pb.h"
+#include "metrics.grpc.pb.h"
+#include "operator.grpc.pb.h"
+#include "operator_lifecycle.grpc.pb.h"
+#include "postgres.grpc.pb.h"
+#include "reconciler.grpc.pb.h"
+#include "restore_job.grpc.pb.h"
+#include "wal.grpc.pb.h"
+
+namespace {
+
+using json = nlohmann::json;
+namespace id = cnpgi::identity::v1;
+namespace wal = cnpgi::wal::v1;
+
+struct Options {
+  std::string command;
+  std::string cluster_json_path;
+  std::string plugins_dir = "/plugins";
+  std::string pgdata;
+  bool rewind = false;
+  bool legacy = false;  // behave like CNPG <= 1.30: leave cnpg-i 0.6 fields unset
+  std::vector<std::string> args;
+};
+
+[[noreturn]] void Fail(const std::string& msg, int code = 1) {
+  std::cerr << "standin: " << msg << "\n";
+  std::exit(code);
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) Fail("cannot read " + path, 2);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+bool Enabled(const json& entry) { return !entry.contains("enabled") || !entry["enabled"].is_boolean() || entry["enabled"].get<bool>(); }
+
+// A connected plugin after the handshake of §2.5.
+struct Plugin {
+  std::string name;
+  std::shared_ptr<grpc::Channel> channel;
+  std::set<int> services;
+  std::set<int> wal_rpcs;
+};
+
+grpc::Status Call(const std::function<grpc::Status(grpc::ClientContext*)>& fn) {
+  grpc::ClientContext ctx;  // unix sockets: no deadline, as in CNPG
+  return fn(&ctx);
+}
+
+// Dials and runs GetPluginMetadata, GetPluginCapabilities, per-service GetCapabilities in CNPG's order, Probe.
+std::optional<Plugin> Load(const std::string& socket, const std::string& name, std::string* error) {
+  Plugin p;
+  p.channel = grpc::CreateChannel("unix://" + socket, grpc::InsecureChannelCredentials());
+  auto identity = id::Identity::NewStub(p.channel);
+  id::GetPluginMetadataResponse meta;
+  grpc::Status s = Call([&](auto* c) { return identity->GetPluginMetadata(c, id::GetPluginMetadataRequest(), &meta); });
+  if (!s.ok()) return *error = "GetPluginMetadata: " + s.error_message(), std::nullopt;
+  p.name = meta.name();
+  if (p.name != name) return *error = "plugin on socket " + name + " calls itself " + p.name, std::nullopt;
+  id::GetPluginCapabilitiesResponse caps;
+  s = Call([&](auto* c) { return identity->GetPluginCapabilities(c, id::GetPluginCapabilitiesRequest(), &caps); });
+  if (!s.ok()) return *error = "GetPluginCapabilities: " + s.error_message(), std::nullopt;
+  for (const auto& c : caps.capabilities()) p.services.insert(c.service().type());
+  using T = id::PluginCapability::Service;
+  auto need = [&](int t) { return p.services.count(t) > 0; };
+  if (need(T::TYPE_OPERATOR_SERVICE)) {
+    auto stub = cnpgi::operator_::v1::Operator::NewStub(p.channel);
+    cnpgi::operator_::v1::OperatorCapabilitiesResult r;
+    s = Call([&](auto* c) { return stub->GetCapabilities(c, {}, &r); });
+    if (!s.ok()) return *error = "Operator/GetCapabilities: " + s.error_message(), std::nullopt;
+  }
+  if (need(T::TYPE_LIFECYCLE_SERVICE)) {
+    auto stub = cnpgi::operator_lifecycle::v1::OperatorLifecycle::NewStub(p.channel);
+    cnpgi::operator_lifecycle::v1::OperatorLifecycleCapabilitiesResponse r;
+    s = Call([&](auto* c) { return stub->GetCapabilities(c, {}, &r); });
+    if (!s.ok()) return *error = "OperatorLifecycle/GetCapabilities: " + s.error_message(), std::nullopt;
+  }
+  if (need(T::TYPE_WAL_SERVICE)) {
+    auto stub = wal::WAL::NewStub(p.channel);
+    wal::WALCapabilitiesResult r;
+    s = Call([&](auto* c) { return stub->GetCapabilities(c, {}, &r); });
+    if (!s.ok()) return *error = "WAL/GetCapabilities: " + s.error_message(), std::nullopt;
+    for (const auto& c : r.capabilities()) p.wal_rpcs.insert(c.rpc().type());
+  }
+  if (need(T::TYPE_BACKUP_SERVICE)) {
+    auto stub = cnpgi::backup::v1::Backup::NewStub(p.channel);
+    cnpgi::backup::v1::BackupCapabilitiesResult r;
+    s = Call([&](auto* c) { return stub->GetCapabilities(c, {}, &r); });
+    if (!s.ok()) return *error = "Backup/GetCapabilities: " + s.error_message(), std::nullopt;
+  }
+  if (need(T::TYPE_RECONCILER_HOOKS)) {
+    auto stub = cnpgi::reconciler::v1::ReconcilerHooks::NewStub(p.channel);
+    cnpgi::reconciler::v1::ReconcilerHooksCapabilitiesResult r;
+    s = Call([&](auto* c) { return stub->GetCapabilities(c, {}, &r); });
+    if (!s.ok()) return *error = "ReconcilerHooks/GetCapabilities: " + s.error_message(), std::nullopt;
+  }
+  if (need(T::TYPE_RESTORE_JOB)) {
+    auto stub = wal::RestoreJobHooks::NewStub(p.channel);
+    wal::RestoreJobHooksCapabilitiesResult r;
+    s = Call([&](auto* c) { return stub->GetCapabilities(c, {}, &r); });
+    if (!s.ok()) return *error = "RestoreJobHooks/GetCapabilities: " + s.error_message(), std::nullopt;
+  }
+  if (need(T::TYPE_POSTGRES)) {
+    auto stub = id::Postgres::NewStub(p.channel);
+    id::PostgresCapabilitiesResult r;
+    s = Call([&](auto* c) { return stub->GetCapabilities(c, {}, &r); });
+    if (!s.ok()) return *error = "Postgres/GetCapabilities: " + s.error_message(), std::nullopt;
+  }
+  if (need(T::TYPE_METRICS)) {
+    auto stub = cnpgi::metrics::v1::Metrics::NewStub(p.channel);
+    cnpgi::metrics::v1::MetricsCapabilitiesResult r;
+    s = Call([&](auto* c) { return stub->GetCapabilities(c, {}, &r); });
+    if (!s.ok()) return *error = "Metrics/GetCapabilities: " + s.error_message(), std::nullopt;
+  }
+  // Taking the connection from the pool probes it; the answer's `ready` is ignored, as in CNPG.
+  id::ProbeResponse probe;
+  s = Call([&](auto* c) { return identity->Probe(c, id::ProbeRequest(), &probe); });
+  if (!s.ok()) return *error = "Probe: " + s.error_message(), std::nullopt;
+  return p;
+}
+
+// Scans the plugins directory and loads the enabled plugins found there, sorted by name.
+std::vector<Plugin> LoadPlugins(const Options& opt, const std::set<std::string>& enabled) {
+  std::vector<std::string> names;
+  if (DIR* d = opendir(opt.plugins_dir.c_str())) {
+    while (dirent* e = readdir(d)) {
+      std::string n = e->d_name;
+      if (n != "." && n != ".." && enabled.count(n)) names.push_back(n);
+    }
+    closedir(d);
+  }
+  std::sort(names.begin(), names.end());
+  std::vector<Plugin> plugins;
+  for (const auto& n : names) {
+    std::string error;
+    // CNPG retries acquiring a connection: 5 steps, 10 ms growing by 5x.
+    std::optional<Plugin> p;
+    int delay_ms = 10;
+    for (int attempt = 0; attempt < 5 && !p; ++attempt) {
+      p = Load(opt.plugins_dir + "/" + n, n, &error);
+      if (!p) std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms)), delay_ms *= 5;
+    }
+    if (!p) Fail("cannot load plugin " + n + ": " + error);
+    plugins.push_back(std::move(*p));
+  }
+  for (const auto& n : enabled)
+    if (std::find(names.begin(), names.end(), n) == names.end())
+      std::cerr << "standin: enabled plugin " << n << " has no socket in " << opt.plugins_dir << "\n";
+  return plugins;
+}
+
+std::string Env(const char* n) {
+  const char* v = std::getenv(n);
+  return v ? v : "";
+}
+
+int WalArchive(const Options& opt, const std::string& cluster_text, const json& cluster) {
+  if (opt.args.size() != 1) Fail("wal-archive needs exactly one argument (%p)", 2);
+  const json& status = cluster.value("status", json::object());
+  std::string pod = Env("POD_NAME");
+  std::string current = status.value("currentPrimary", "");
+  std::string target = status.value("targetPrimary", "");
+  bool replica_cluster = cluster["spec"].contains("replica") && cluster["spec"]["replica"].value("enabled", false);
+  if (replica_cluster && pod != current && pod != target) return 0;  // only the designated primary archives
+  if (current != pod) Fail("switchover in progress: current primary is '" + current + "', this is '" + pod + "'");
+
+  std::set<std::string> enabled;
+  for (const auto& p : cluster["spec"].value("plugins", json::array()))
+    if (Enabled(p)) enabled.insert(p.value("name", ""));
+  std::string path = opt.args[0];
+  if (path.empty() || path[0] != '/') path = opt.pgdata + "/" + path;
+  bool marker = access((opt.pgdata + "/.check-empty-wal-archive").c_str(), F_OK) == 0;
+  auto annotations = cluster["metadata"].value("annotations", json::object());
+  bool check_empty = annotations.value("cnpg.io/skipEmptyWalArchiveCheck", "") != "enabled" && marker;
+
+  int archived = 0;
+  for (const auto& p : LoadPlugins(opt, enabled)) {
+    if (!p.wal_rpcs.count(wal::WALCapability::RPC::TYPE_ARCHIVE_WAL)) continue;
+    auto stub = wal::WAL::NewStub(p.channel);
+    wal::WALArchiveRequest req;
+    req.set_cluster_definition(cluster_text);
+    req.set_source_file_name(path);
+    if (!opt.legacy) req.set_check_empty_wal_archive(check_empty);
+    wal::WALArchiveResult res;
+    grpc::Status s = Call([&](auto* c) { return stub->Archive(c, req, &res); });
+    if (!s.ok())
+      Fail("wal-archive via " + p.name + " failed: code " + std::to_string(s.error_code()) + ": " + s.error_message());
+    ++archived;
+  }
+  if (archived == 0) Fail("no plugin archived " + path + " (no enabled plugin advertises TYPE_ARCHIVE_WAL)");
+  return 0;
+}
+
+int WalRestore(const Options& opt, const std::string& cluster_text, const json& cluster) {
+  if (opt.args.size() != 2) Fail("wal-restore needs exactly two arguments (%f %p)", 2);
+  const std::string& name = opt.args[0];
+  std::string dest = opt.args[1];
+  if (dest.empty() || dest[0] != '/') dest = opt.pgdata + "/" + dest;
+  const json& status = cluster.value("status", json::object());
+  std::string pod = Env("POD_NAME");
+  // Timeline guard: replicas never get future-timeline history files from plugins.
+  long tli = status.value("timelineID", 0L);
+  bool primary = pod == status.value("currentPrimary", "") || pod == status.value("targetPrimary", "");
+  if (!primary && tli > 0 && name.size() == 16 && name.substr(8) == ".history" &&
+      std::stol(name.substr(0, 8), nullptr, 16) > tli) {
+    std::cerr << "standin: future timeline history " << name << " refused\n";
+    return 1;
+  }
+  std::set<std::string> enabled;
+  for (const auto& p : cluster["spec"].value("plugins", json::array()))
+    if (Enabled(p)) enabled.insert(p.value("name", ""));
+  for (const auto& e : cluster["spec"].value("externalClusters", json::array()))
+    if (e.contains("plugin") && Enabled(e["plugin"])) enabled.insert(e["plugin"].value("name", ""));
+  std::vector<std::string> errors;
+  for (const auto& p : LoadPlugins(opt, enabled)) {
+    if (!p.wal_rpcs.count(wal::WALCapability::RPC::TYPE_RESTORE_WAL)) continue;
+    auto stub = wal::WAL::NewStub(p.channel);
+    wal::WALRestoreRequest req;
+    req.set_cluster_definition(cluster_text);
+    req.set_source_wal_name(name);
+    req.set_destination_file_name(dest);
+    if (!opt.legacy) req.set_mode(opt.rewind ? wal::WALRestoreRequest::MODE_REWIND : wal::WALRestoreRequest::MODE_RECOVERY);
+    wal::WALRestoreResult res;
+    grpc::Status s = Call([&](auto* c) { return stub->Restore(c, req, &res); });
+    if (s.ok()) return 0;
+    errors.push_back(p.name + ": code " + std::to_string(s.error_code()) + ": " + s.error_message());
+  }
+  for (const auto& e : errors) std::cerr << "standin: wal-restore " << name << " via " << e << "\n";
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options opt;
+  opt.pgdata = Env("PGDATA");
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto val = [&](const std::string& flag) -> std::optional<std::string> {
+      if (a.rfind(flag + "=", 0) == 0) return a.substr(flag.size() + 1);
+      return std::nullopt;
+    };
+    if (auto v = val("--cluster-json")) opt.cluster_json_path = *v;
+    else if (auto v = val("--plugins-dir")) opt.plugins_dir = *v;
+    else if (auto v = val("--pgdata")) opt.pgdata = *v;
+    else if (a == "--rewind") opt.rewind = true;
+    else if (a == "--legacy") opt.legacy = true;
+    else if (a == "--log-destination") ++i;  // accepted for command-line compatibility with CNPG
+    else if (opt.command.empty()) opt.command = a;
+    else opt.args.push_back(a);
+  }
+  if (opt.cluster_json_path.empty()) Fail("--cluster-json is required", 2);
+  if (opt.pgdata.empty()) Fail("PGDATA is not set (use --pgdata)", 2);
+  std::string text = ReadFile(opt.cluster_json_path);
+  json cluster = json::parse(text, nullptr, false);
+  if (cluster.is_discarded() || !cluster.is_object()) Fail("cluster definition is not JSON", 2);
+  if (!cluster.contains("spec")) cluster["spec"] = json::object();
+  if (!cluster.contains("metadata")) cluster["metadata"] = json::object();
+  if (opt.command == "wal-archive") return WalArchive(opt, text, cluster);
+  if (opt.command == "wal-restore") return WalRestore(opt, text, cluster);
+  Fail("unknown command '" + opt.command + "' (wal-archive, wal-restore)", 2);
+}
