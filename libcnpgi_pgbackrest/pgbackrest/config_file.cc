@@ -86,11 +86,11 @@ std::string RenderConfigText(const Archive& archive, const InstanceLocation& ins
   return out;
 }
 
-std::vector<std::string> PgInstanceOptions(const InstanceLocation& instance, const std::string& pgdata) {
-  std::vector<std::string> out = {absl::StrCat("--pg1-path=", pgdata.empty() ? instance.pgdata : pgdata)};
-  if (!instance.socket_dir.empty()) out.push_back(absl::StrCat("--pg1-socket-path=", instance.socket_dir));
-  out.push_back(absl::StrCat("--pg1-port=", instance.port));
-  if (!instance.user.empty()) out.push_back(absl::StrCat("--pg1-user=", instance.user));
+std::vector<std::string> PgInstanceEnv(const InstanceLocation& instance, const std::string& pgdata) {
+  std::vector<std::string> out = {absl::StrCat("PGBACKREST_PG1_PATH=", pgdata.empty() ? instance.pgdata : pgdata)};
+  if (!instance.socket_dir.empty()) out.push_back(absl::StrCat("PGBACKREST_PG1_SOCKET_PATH=", instance.socket_dir));
+  out.push_back(absl::StrCat("PGBACKREST_PG1_PORT=", instance.port));
+  if (!instance.user.empty()) out.push_back(absl::StrCat("PGBACKREST_PG1_USER=", instance.user));
   return out;
 }
 

@@ -13,8 +13,9 @@
 
 namespace cnpgi_pgbackrest {
 
-// The PostgreSQL instance pgBackRest works on. pg1-* are stanza options (never read
-// from [global]), so they travel on the command line: see PgInstanceOptions.
+// The PostgreSQL instance pgBackRest works on. pg1-* are stanza options (never read from
+// [global]) and are refused on the command line of commands that do not take them, so they
+// travel in the environment, which pgBackRest reads only where valid: see PgInstanceEnv.
 struct InstanceLocation {
   std::string pgdata;
   std::string socket_dir;
@@ -23,8 +24,8 @@ struct InstanceLocation {
   double wal_io_timeout_seconds = 10;  // io-timeout for archive-push/archive-get; 0: pgBackRest's default
 };
 
-// --pg1-path/--pg1-socket-path/--pg1-port/--pg1-user for the instance, with pgdata overridable.
-std::vector<std::string> PgInstanceOptions(const InstanceLocation& instance, const std::string& pgdata = "");
+// PGBACKREST_PG1_PATH/_SOCKET_PATH/_PORT/_USER for the instance, with pgdata overridable.
+std::vector<std::string> PgInstanceEnv(const InstanceLocation& instance, const std::string& pgdata = "");
 
 struct RenderedArchive {
   std::string archive_name;

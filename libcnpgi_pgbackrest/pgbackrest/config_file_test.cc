@@ -55,11 +55,12 @@ TEST_CASE("RenderConfigText writes options, never secrets") {
   CHECK(text.find("storage-verify-tls") == std::string::npos);
   CHECK(text.find("cipher-pass") == std::string::npos);
   CHECK(text.find("s3-key=") == std::string::npos);
-  // Stanza options are never read from [global]; they go on the command line.
+  // Stanza options are never read from [global]; they go in the environment.
   CHECK(text.find("pg1-") == std::string::npos);
-  CHECK(PgInstanceOptions(pg) == std::vector<std::string>{"--pg1-path=/pgdata", "--pg1-socket-path=/controller/run",
-                                                          "--pg1-port=5432", "--pg1-user=postgres"});
-  CHECK(PgInstanceOptions(pg, "/restore")[0] == "--pg1-path=/restore");
+  CHECK(PgInstanceEnv(pg) == std::vector<std::string>{"PGBACKREST_PG1_PATH=/pgdata",
+                                                      "PGBACKREST_PG1_SOCKET_PATH=/controller/run",
+                                                      "PGBACKREST_PG1_PORT=5432", "PGBACKREST_PG1_USER=postgres"});
+  CHECK(PgInstanceEnv(pg, "/restore")[0] == "PGBACKREST_PG1_PATH=/restore");
 }
 
 TEST_CASE("ConfigFiles renders once, puts secrets in the environment, and re-renders on change") {

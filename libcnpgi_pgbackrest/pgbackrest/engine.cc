@@ -30,11 +30,10 @@ absl::StatusOr<Stanza> Engine::Open(const ArchiveUse& use) {
 absl::StatusOr<ProcessResult> Engine::Run(const Stanza& stanza, PgbackrestCall call) const {
   if (call.stanza.empty()) call.stanza = stanza.use.stanza;
   bool has_pg_path = false;
-  for (const auto& o : call.options) has_pg_path |= absl::StartsWith(o, "--pg1-path=");
-  if (!has_pg_path) {
-    auto pg = PgInstanceOptions(options_.instance);
-    call.options.insert(call.options.begin(), pg.begin(), pg.end());
-  }
+  for (const auto& e : call.env) has_pg_path |= absl::StartsWith(e, "PGBACKREST_PG1_PATH=");
+  auto pg = PgInstanceEnv(options_.instance);
+  for (const auto& e : pg)
+    if (!has_pg_path || !absl::StartsWith(e, "PGBACKREST_PG1_PATH=")) call.env.push_back(e);
   return runner_.Run(stanza.rendered, call);
 }
 

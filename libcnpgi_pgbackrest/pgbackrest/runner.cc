@@ -76,6 +76,7 @@ absl::StatusOr<ProcessResult> PgbackrestRunner::Run(const RenderedArchive& archi
   ProcessSpec spec;
   spec.argv = Argv(archive, call);
   spec.env = InheritedEnvironment(IsInheritedPgbackrestVariable);
+  spec.env.insert(spec.env.end(), call.env.begin(), call.env.end());
   spec.env.insert(spec.env.end(), archive.secret_env.begin(), archive.secret_env.end());
   spec.timeout = call.timeout;
   spec.cancelled = call.cancelled;

@@ -48,6 +48,7 @@ struct PgbackrestCall {
   std::string stanza;                // empty: no --stanza
   std::vector<std::string> options;  // --key=value, never secrets
   std::vector<std::string> args;     // positional arguments after the command
+  std::vector<std::string> env;      // extra PGBACKREST_* options, read only where valid
   std::chrono::milliseconds timeout{std::chrono::minutes(10)};
   std::function<bool()> cancelled;
 };

@@ -84,6 +84,9 @@ struct Replica {
   Replica(const Primary& p, const std::string& pod = "cluster-example-2") {
     pgdata = p.dir.MakeDir("replica-data");
     p.dir.MakeDir("replica-data/pg_wal");
+    // A replica's data directory comes from the primary (pgBackRest matches its pg_control).
+    p.dir.MakeDir("replica-data/global");
+    p.dir.WriteFile("replica-data/global/pg_control", ReadFile(p.pg.pgdata() + "/global/pg_control"));
     plugins = p.dir.MakeDir("replica-plugins");
     cluster_file = p.dir / "replica-cluster.json";
     p.dir.WriteFile("replica-cluster.json", p.cluster.dump());
@@ -138,9 +141,14 @@ TEST_CASE("PostgreSQL archives every segment through the plugin and a replica re
   CHECK(missing.err.find("code 5") != std::string::npos);  // NOT_FOUND
   CHECK(missing.err.find("is not in Archive 'local' stanza 'cluster-example'") != std::string::npos);
   CHECK_FALSE(FileExists(r.pgdata + "/pg_wal/RECOVERYXLOG"));
-  auto history = r.RestoreCommand("00000002.history", "pg_wal/RECOVERYHISTORY");
+  // Timeline 1 never has a history file; PostgreSQL asks anyway and a plain "missing" is right.
+  auto history = r.RestoreCommand("00000001.history", "pg_wal/RECOVERYHISTORY");
   CHECK(history.exit_code == 1);
   CHECK(history.err.find("code 5") != std::string::npos);
+  // A replica asking for a future timeline's history is refused by CNPG before any plugin call.
+  auto future = r.RestoreCommand("00000002.history", "pg_wal/RECOVERYHISTORY");
+  CHECK(future.exit_code == 1);
+  CHECK(future.err.find("future timeline history 00000002.history refused") != std::string::npos);
 
   // Archiving the same segment again (a crash before .done, or pre-pg_rewind re-archiving) succeeds.
   auto again = RunAsPostgres({Programs::Get().standin, "wal-archive", "--cluster-json=" + p.cluster_file,

@@ -125,6 +125,8 @@ TEST_CASE("WAL goes to S3 encrypted and comes back byte for byte") {
   // A replica Pod restores through its own sidecar.
   std::string rdata = p.dir.MakeDir("replica-data");
   p.dir.MakeDir("replica-data/pg_wal");
+  p.dir.MakeDir("replica-data/global");  // as copied from the primary
+  p.dir.WriteFile("replica-data/global/pg_control", ReadFile(p.pg.pgdata() + "/global/pg_control"));
   std::string rplugins = p.dir.MakeDir("replica-plugins");
   Sidecar replica(Sidecar::Options{.plugins_dir = rplugins,
                                    .work_dir = p.dir.MakeDir("replica-work"),

@@ -1,0 +1,31 @@
+#!/bin/bash
+# Installs the Debian 12 packages the build, the demo and the tests need; does nothing when
+# they are all present. Usage: tools/install-deps.sh [--tests]
+set -euo pipefail
+
+packages=(
+  meson ninja-build pkg-config ccache cmake g++
+  libgrpc++-dev protobuf-compiler-grpc protobuf-compiler libprotobuf-dev libabsl-dev libre2-dev
+  nlohmann-json3-dev libssl-dev doctest-dev libbenchmark-dev libcurl4-openssl-dev
+  postgresql-15 pgbackrest openssl curl ca-certificates
+)
+if [[ ${1:-} == --tests ]]; then
+  # Ceph RGW: the S3 server the tests use (one throwaway node on loopback).
+  packages+=(ceph-mon ceph-osd radosgw ceph-common)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+if [[ $(id -u) != 0 ]]; then
+  echo "missing packages: ${missing[*]} (run as root to install them)" >&2
+  exit 1
+fi
+echo "installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"
