@@ -24,6 +24,8 @@ set +e
 meson test -C build --print-errorlogs --num-processes 2 "$@"
 status=$?
 set -e
+stop_rgw
+trap - EXIT
 
 # One summary line from meson's log, for CI.
 python3 - "$root/build/meson-logs/testlog.json" <<'PY'

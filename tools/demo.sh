@@ -18,7 +18,7 @@ as_pg() { setpriv --reuid=postgres --regid=postgres --init-groups -- "$@"; }
 
 cleanup() {
   [[ -f $D/pgdata/postmaster.pid ]] && as_pg "$PGBIN/pg_ctl" -D "$D/pgdata" -m fast -w stop >/dev/null 2>&1 || true
-  [[ -n ${sidecar_pid:-} ]] && kill "$sidecar_pid" 2>/dev/null && wait "$sidecar_pid" 2>/dev/null || true
+  for pid in ${sidecar_pid:-} ${replica_pid:-}; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done || true
 }
 trap cleanup EXIT
 
@@ -26,7 +26,8 @@ trap cleanup EXIT
 if [[ -f $D/pgdata/postmaster.pid ]]; then as_pg "$PGBIN/pg_ctl" -D "$D/pgdata" -m immediate stop >/dev/null 2>&1 || true; fi
 pkill -f "$SIDECAR serve --plugin-path=$D/plugins" 2>/dev/null || true
 rm -rf "$D"
-install -d -o postgres -g postgres -m 0755 "$D" "$D/plugins" "$D/work" "$D/repo" "$D/sock" "$D/replica/pg_wal"
+install -d -o postgres -g postgres -m 0755 "$D" "$D/plugins" "$D/work" "$D/repo" "$D/sock" \
+  "$D/replica-plugins" "$D/replica" "$D/replica/pg_wal"
 
 cat > "$D/archives.json" <<JSON
 [{"apiVersion": "pgbackrest.cnpg.opera.com/v1", "kind": "Archive",
@@ -53,7 +54,8 @@ archive_command = 'POD_NAME=cluster-example-1 $STANDIN wal-archive --cluster-jso
 CONF
 
 echo "== cnpgi-pgbackrest demo (posix repository at $D/repo) =="
-as_pg env POD_NAME=cluster-example-1 "$SIDECAR" serve --plugin-path="$D/plugins" --work-dir="$D/work" \
+# setpriv directly (not the as_pg function) so that $! is the sidecar itself.
+setpriv --reuid=postgres --regid=postgres --init-groups -- env POD_NAME=cluster-example-1 "$SIDECAR" serve --plugin-path="$D/plugins" --work-dir="$D/work" \
   --pgdata="$D/pgdata" --pg-socket-dir="$D/sock" --pg-port="$PORT" --archives-file="$D/archives.json" \
   2>"$D/sidecar.log" &
 sidecar_pid=$!
@@ -87,18 +89,17 @@ seg=${segments[1]}
 # A replica's data directory comes from the primary; pgBackRest matches WAL against its pg_control.
 install -d -o postgres -g postgres -m 0700 "$D/replica/global"
 install -o postgres -g postgres -m 0600 "$D/pgdata/global/pg_control" "$D/replica/global/pg_control"
-POD_NAME=cluster-example-2 as_pg "$SIDECAR" serve --plugin-path="$D/replica" --work-dir="$D/work-replica" \
+setpriv --reuid=postgres --regid=postgres --init-groups -- env POD_NAME=cluster-example-2 "$SIDECAR" serve --plugin-path="$D/replica-plugins" --work-dir="$D/work-replica" \
   --pgdata="$D/replica" --archives-file="$D/archives.json" 2>"$D/replica-sidecar.log" &
 replica_pid=$!
-for _ in $(seq 1 100); do as_pg "$SIDECAR" probe --plugin-path="$D/replica" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 1 100); do as_pg "$SIDECAR" probe --plugin-path="$D/replica-plugins" 2>/dev/null && break; sleep 0.1; done
 as_pg env POD_NAME=cluster-example-2 "$STANDIN" wal-restore --cluster-json="$D/cluster.json" \
-  --plugins-dir="$D/replica" --pgdata="$D/replica" "$seg" "pg_wal/$seg"
+  --plugins-dir="$D/replica-plugins" --pgdata="$D/replica" "$seg" "pg_wal/$seg"
 a=$(sha1sum < "$D/pgdata/pg_wal/$seg" | cut -c1-12); b=$(sha1sum < "$D/replica/pg_wal/$seg" | cut -c1-12)
 echo "5. a replica's restore_command fetched $seg through its own sidecar: sha1 $b (primary $a) $([[ $a == "$b" ]] && echo identical || echo DIFFERENT)"
 if POD_NAME=cluster-example-2 as_pg "$STANDIN" wal-restore --cluster-json="$D/cluster.json" \
-  --plugins-dir="$D/replica" --pgdata="$D/replica" 0000000100000000000000FE pg_wal/RECOVERYXLOG 2>"$D/missing.err"; then
+  --plugins-dir="$D/replica-plugins" --pgdata="$D/replica" 0000000100000000000000FE pg_wal/RECOVERYXLOG 2>"$D/missing.err"; then
   echo "6. unexpected: a missing segment was reported as restored"; exit 1
 fi
 echo "6. a segment that was never archived is reported missing: $(grep -o "WAL file [^']*is not in Archive '[^']*' stanza '[^']*'" "$D/missing.err")"
-kill "$replica_pid"; wait "$replica_pid" 2>/dev/null || true
 [[ $a == "$b" && $ready == 0 ]] && echo "== demo OK ==" || { echo "== demo FAILED =="; exit 1; }

@@ -42,6 +42,7 @@ std::string Engine::StanzaKey(const Stanza& stanza) const {
 }
 
 absl::Status Engine::EnsureStanza(const Stanza& stanza, const std::function<bool()>& cancelled) {
+  absl::MutexLock creating(&create_mu_);
   {
     absl::MutexLock lock(&mu_);
     if (stanzas_ready_.count(StanzaKey(stanza))) return absl::OkStatus();

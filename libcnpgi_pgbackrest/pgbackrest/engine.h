@@ -70,6 +70,8 @@ class Engine {
   PgbackrestRunner runner_;
   absl::Mutex mu_;
   std::set<std::string> stanzas_ready_ ABSL_GUARDED_BY(mu_);
+  // stanza-create takes pgBackRest's archive lock: concurrent first pushes must not race for it.
+  absl::Mutex create_mu_;
 };
 
 }  // namespace cnpgi_pgbackrest

@@ -93,8 +93,11 @@ std::string PgbackrestErrorText(const ProcessResult& result) {
       // pgBackRest prefixes with a timestamp and process id when logging to a file-like target.
       auto pos = line.find("ERROR: [");
       if (pos == absl::string_view::npos) pos = line.find("HINT: ");
-      // archive-get reports each repository's failure as a WARN before its final ERROR.
+      // Each repository's own failure: "repo1: [ErrorType] ..." after the ERROR line (push) or
+      // in a WARN before it (get).
       if (pos == absl::string_view::npos && absl::StrContains(line, "WARN: repo")) pos = line.find("repo");
+      if (pos == absl::string_view::npos && absl::StartsWith(line, "repo") && absl::StrContains(line, ": ["))
+        pos = 0;
       if (pos != absl::string_view::npos) picked.emplace_back(line.substr(pos));
     }
   }

@@ -52,6 +52,8 @@ TEST_CASE("PgbackrestStatus maps exit codes and quotes pgBackRest's error") {
   r.err = "ERROR: [103]: unable to find a valid repository:\n       repo1: [HostConnectError] unable to connect to "
           "'localhost:7499': [111] Connection refused\n";
   CHECK(PgbackrestStatus(r, "x").code() == absl::StatusCode::kUnavailable);
+  CHECK(std::string(PgbackrestStatus(r, "x").message()).find("repo1: [HostConnectError] unable to connect") !=
+        std::string::npos);
   r.err = "ERROR: [103]: unable to find a valid repository:\n repo1: [ProtocolError] HTTP request failed with 403 (Forbidden)\n";
   CHECK(PgbackrestStatus(r, "x").code() == absl::StatusCode::kPermissionDenied);
   r.err = "WARN: repo1: [FormatError] unable to load info file: key/value found outside of section at line 1: Salted__\xff\x01\n"

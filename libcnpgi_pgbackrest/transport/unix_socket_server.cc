@@ -39,6 +39,10 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartUnixSocketServer(const std::s
   struct stat st;
   if (stat(dir.empty() ? "/" : dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
     return absl::FailedPreconditionError(absl::StrCat("plugin directory ", dir, " does not exist"));
+  if (access(dir.c_str(), W_OK | X_OK) != 0)
+    return absl::PermissionDeniedError(
+        absl::StrCat("plugin directory ", dir, " is not writable by uid ", geteuid(),
+                     "; the sidecar must run as the instance manager's user and own the /plugins volume"));
   if (lstat(socket_path.c_str(), &st) == 0) {
     if (!S_ISSOCK(st.st_mode))
       return absl::AlreadyExistsError(absl::StrCat(socket_path, " exists and is not a socket; refusing to replace it"));

@@ -11,11 +11,12 @@
 namespace cnpgi_pgbackrest {
 namespace {
 
-// pgBackRest's answer to a push into a stanza that was never created: 2.45 says
-// "[103] unable to find a valid repository" with an archive.info hint; other releases use 55.
+// pgBackRest's answer to a push into a stanza that was never created: exit 103 (55 in other
+// releases) with "[FileMissingError] unable to load info file '.../archive.info'". The
+// stanza-create hint alone proves nothing: it follows every archive.info failure (403, refused).
 bool IsMissingStanza(const ProcessResult& r) {
   return (r.exit_code == kExitRepoInvalid || r.exit_code == kExitFileMissing) &&
-         absl::StrContains(r.err, "archive.info") && absl::StrContains(r.err, "stanza-create");
+         absl::StrContains(r.err, "[FileMissingError]") && absl::StrContains(r.err, "archive.info");
 }
 
 std::string MarkerPath(const Engine& engine) {

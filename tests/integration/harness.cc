@@ -355,12 +355,29 @@ namespace {
 const char* kEmptySha256 = "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 }
 
+// Query values must be percent-encoded exactly as SigV4 canonicalizes them ('/' too).
+std::string UrlEncode(const std::string& in) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : in) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
 std::vector<std::string> S3Service::ListKeys(const std::string& prefix) const {
   std::vector<std::string> keys;
   std::string token;
   for (int page = 0; page < 100; ++page) {
     std::string url = "https://" + endpoint + ":" + std::to_string(port) + "/" + bucket +
-                      "?list-type=2&prefix=" + prefix + (token.empty() ? "" : "&continuation-token=" + token);
+                      "?" + (token.empty() ? "" : "continuation-token=" + UrlEncode(token) + "&") +
+                      "list-type=2&prefix=" + UrlEncode(prefix);
     auto r = Run({"curl", "-sS", "--fail", "--cacert", ca_file, "--aws-sigv4", "aws:amz:" + region + ":s3", "--user",
                   key + ":" + secret, "-H", kEmptySha256, url});
     REQUIRE_MESSAGE(r.exit_code == 0, "S3 list failed: " << r.err);
@@ -374,10 +391,10 @@ std::vector<std::string> S3Service::ListKeys(const std::string& prefix) const {
   return keys;
 }
 
-std::string S3Service::GetObjectPrefix(const std::string& key, int bytes) const {
-  std::string url = "https://" + endpoint + ":" + std::to_string(port) + "/" + bucket + "/" + key;
+std::string S3Service::GetObjectPrefix(const std::string& object_key, int bytes) const {
+  std::string url = "https://" + endpoint + ":" + std::to_string(port) + "/" + bucket + "/" + object_key;
   auto r = Run({"curl", "-sS", "--fail", "--cacert", ca_file, "--aws-sigv4", "aws:amz:" + region + ":s3", "--user",
-                key + ":" + secret, "-H", kEmptySha256, "-r", "0-" + std::to_string(bytes - 1), url});
+                key + ":" + secret, "-H", kEmptySha256, url});
   REQUIRE_MESSAGE(r.exit_code == 0, "S3 get failed: " << r.err);
   return r.out.substr(0, static_cast<std::size_t>(bytes));
 }

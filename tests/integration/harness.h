@@ -130,7 +130,7 @@ struct S3Service {
   // Object keys under prefix (signed ListObjectsV2 through curl).
   std::vector<std::string> ListKeys(const std::string& prefix) const;
   // The first bytes of an object.
-  std::string GetObjectPrefix(const std::string& key, int bytes) const;
+  std::string GetObjectPrefix(const std::string& object_key, int bytes) const;
 };
 
 // A Cluster JSON as CNPG sends it (metadata, spec and status), for cluster `name` using Archive `archive`.
