@@ -8,6 +8,10 @@
 #include <thread>
 
 #include "absl/flags/flag.h"
+#include "backup/backup_grpc.h"
+#include "backup/pgbackrest_backup.h"
+#include "restore_job/pgbackrest_restore_job.h"
+#include "restore_job/restore_job_grpc.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
@@ -47,6 +51,12 @@ ABSL_FLAG(std::string, pgbackrest, "pgbackrest", "pgbackrest binary");
 ABSL_FLAG(absl::Duration, wal_timeout, absl::Minutes(5), "longest a single archive-push/archive-get may take");
 ABSL_FLAG(absl::Duration, wal_io_timeout, absl::Seconds(10),
           "pgBackRest io-timeout for archive-push/archive-get (it retries about 8 times before failing)");
+ABSL_FLAG(absl::Duration, backup_timeout, absl::Hours(24), "longest a backup or restore may take");
+ABSL_FLAG(absl::Duration, backup_wal_wait, absl::Minutes(5),
+          "how long a finished backup waits for its last WAL segment to be archived");
+ABSL_FLAG(std::string, instance_manager, "/controller/manager",
+          "CNPG's instance manager in the postgres container (used in the restore_command returned to CNPG)");
+ABSL_FLAG(std::string, wal_storage_dir, "/var/lib/postgresql/wal/pg_wal", "where CNPG mounts spec.walStorage");
 ABSL_FLAG(absl::Duration, probe_timeout, absl::Seconds(3), "probe: how long to wait for an answer");
 
 int main(int argc, char** argv) {
@@ -79,6 +89,8 @@ int main(int argc, char** argv) {
   options.instance.user = absl::GetFlag(FLAGS_pg_user);
   options.pgbackrest_binary = absl::GetFlag(FLAGS_pgbackrest);
   options.wal_timeout = absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_wal_timeout));
+  options.instance_manager = absl::GetFlag(FLAGS_instance_manager);
+  options.wal_storage_dir = absl::GetFlag(FLAGS_wal_storage_dir);
   options.instance.wal_io_timeout_seconds = absl::ToDoubleSeconds(absl::GetFlag(FLAGS_wal_io_timeout));
   if (options.instance.pgdata.empty()) {
     std::cerr << "no PostgreSQL data directory: set --pgdata or $PGDATA\n";
@@ -98,12 +110,20 @@ int main(int argc, char** argv) {
   Engine engine(options, std::move(*catalog), std::make_unique<ChainSecretResolver>(std::move(chain)));
   PgbackrestWalArchive wal_archive(&engine);
   PgbackrestWalRestore wal_restore(&engine);
-  StaticIdentity identity(DefaultPluginMetadata(options.plugin_name), {PluginService::kWal});
+  PgbackrestBackup backup(&engine, {.backup_timeout = absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_backup_timeout)),
+                                    .wal_wait = absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_backup_wal_wait))});
+  PgbackrestRestoreJob restore_job(&engine, absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_backup_timeout)));
+  // One sidecar for every phase: CNPG <= 1.30 restores in a Job, newer CNPG inside the instance
+  // Pod; each request picks its Archive from the Cluster, so the Pod spec never changes.
+  StaticIdentity identity(DefaultPluginMetadata(options.plugin_name),
+                          {PluginService::kWal, PluginService::kBackup, PluginService::kRestoreJob});
   IdentityGrpcService identity_service(&identity);
   WalGrpcService wal_service(&wal_archive, &wal_restore);
+  BackupGrpcService backup_service(&backup);
+  RestoreJobGrpcService restore_job_service(&restore_job);
 
   hosts::BlockTerminationSignals();
-  auto server = StartUnixSocketServer(socket_path, {&identity_service, &wal_service});
+  auto server = StartUnixSocketServer(socket_path, {&identity_service, &wal_service, &backup_service, &restore_job_service});
   if (!server.ok()) {
     std::cerr << "cannot start the sidecar: " << server.status().message() << "\n";
     return 1;

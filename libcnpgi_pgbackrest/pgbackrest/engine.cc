@@ -65,6 +65,25 @@ void Engine::ForgetStanza(const Stanza& stanza) {
   stanzas_ready_.erase(StanzaKey(stanza));
 }
 
+absl::Status Engine::RequireEmptyArchive(const Stanza& stanza, const std::function<bool()>& cancelled) {
+  auto info = Info(stanza, cancelled);
+  if (!info.ok()) return info.status();
+  // Status 1: the stanza was never created, which is the empty case.
+  if (info->contains("status") && (*info)["status"].value("code", -1) == 1) return absl::OkStatus();
+  if (auto archives = info->find("archive"); archives != info->end() && archives->is_array()) {
+    for (const auto& a : *archives) {
+      std::string min = a.value("min", nlohmann::json()).is_string() ? a["min"].get<std::string>() : "";
+      std::string max = a.value("max", nlohmann::json()).is_string() ? a["max"].get<std::string>() : "";
+      if (!min.empty())
+        return absl::FailedPreconditionError(absl::StrCat(
+            "Archive '", stanza.use.archive_name, "' stanza '", stanza.use.stanza, "' already contains WAL (", min,
+            " to ", max, "); a newly bootstrapped cluster must archive into an empty stanza. Use another stanza, "
+            "or set the annotation cnpg.io/skipEmptyWalArchiveCheck=enabled on the Cluster if this is intended"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<nlohmann::json> Engine::Info(const Stanza& stanza, const std::function<bool()>& cancelled) const {
   PgbackrestCall call{.command = "info", .options = {"--output=json"}, .timeout = options_.wal_timeout,
                       .cancelled = cancelled};

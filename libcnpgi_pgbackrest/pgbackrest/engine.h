@@ -27,6 +27,10 @@ struct EngineOptions {
   InstanceLocation instance;  // the local PostgreSQL
   std::string pgbackrest_binary = "pgbackrest";
   std::chrono::milliseconds wal_timeout{std::chrono::minutes(5)};
+  // restore_command CNPG's PostgreSQL runs: the instance manager's wal-restore.
+  std::string instance_manager = "/controller/manager";
+  // Where CNPG mounts a separate WAL volume (spec.walStorage).
+  std::string wal_storage_dir = "/var/lib/postgresql/wal/pg_wal";
 };
 
 // One Archive use, ready to run commands against.
@@ -56,6 +60,9 @@ class Engine {
 
   // Forgets that the stanza exists (after a failure that suggests it was removed).
   void ForgetStanza(const Stanza& stanza);
+
+  // FAILED_PRECONDITION when the stanza already holds WAL (a new cluster must not write into it).
+  absl::Status RequireEmptyArchive(const Stanza& stanza, const std::function<bool()>& cancelled);
 
   // `pgbackrest info --output=json` for the stanza: the stanza's object.
   absl::StatusOr<nlohmann::json> Info(const Stanza& stanza, const std::function<bool()>& cancelled) const;

@@ -30,25 +30,6 @@ bool PgbackrestWalArchive::MustCheckEmpty(const WalArchiveRequest& request, cons
   return !cluster.SkipsEmptyWalArchiveCheck() && access(MarkerPath(*engine_).c_str(), F_OK) == 0;
 }
 
-absl::Status PgbackrestWalArchive::CheckArchiveEmpty(const Stanza& stanza, const std::function<bool()>& cancelled) {
-  auto info = engine_->Info(stanza, cancelled);
-  if (!info.ok()) return info.status();
-  // Status 1: the stanza was never created, which is the empty case.
-  if (info->contains("status") && (*info)["status"].value("code", -1) == 1) return absl::OkStatus();
-  if (auto archives = info->find("archive"); archives != info->end() && archives->is_array()) {
-    for (const auto& a : *archives) {
-      std::string min = a.value("min", nlohmann::json()).is_string() ? a["min"].get<std::string>() : "";
-      std::string max = a.value("max", nlohmann::json()).is_string() ? a["max"].get<std::string>() : "";
-      if (!min.empty())
-        return absl::FailedPreconditionError(absl::StrCat(
-            "Archive '", stanza.use.archive_name, "' stanza '", stanza.use.stanza, "' already contains WAL (", min,
-            " to ", max, "); a newly bootstrapped cluster must archive into an empty stanza. Use another stanza, "
-            "or set the annotation cnpg.io/skipEmptyWalArchiveCheck=enabled on the Cluster if this is intended"));
-    }
-  }
-  return absl::OkStatus();
-}
-
 absl::Status PgbackrestWalArchive::Archive(const WalArchiveRequest& request) {
   auto cluster = engine_->Cluster(request.cluster_definition);
   if (!cluster.ok()) return cluster.status();
@@ -75,7 +56,7 @@ absl::Status PgbackrestWalArchive::Archive(const WalArchiveRequest& request) {
 
   bool check_empty = MustCheckEmpty(request, *cluster);
   if (check_empty)
-    if (auto s = CheckArchiveEmpty(*stanza, request.cancelled); !s.ok()) return s;
+    if (auto s = engine_->RequireEmptyArchive(*stanza, request.cancelled); !s.ok()) return s;
 
   std::string what = absl::StrCat("archiving ", name, " to Archive '", stanza->use.archive_name, "' stanza '",
                                   stanza->use.stanza, "'");

@@ -18,8 +18,6 @@ class PgbackrestWalArchive : public WalArchive {
  private:
   // Whether the empty-archive check applies: the request decides, else annotation + marker (CNPG ≤ 1.30).
   bool MustCheckEmpty(const WalArchiveRequest& request, const ClusterView& cluster) const;
-  // FAILED_PRECONDITION when the stanza already holds WAL.
-  absl::Status CheckArchiveEmpty(const Stanza& stanza, const std::function<bool()>& cancelled);
 
   Engine* engine_;
 };

@@ -182,8 +182,8 @@ void Postgres::Configure(const std::vector<std::string>& lines) {
   for (const auto& l : lines) conf << l << "\n";
 }
 
-void Postgres::Start() {
-  auto r = RunAsPostgres({kPgBin + "/pg_ctl", "-D", pgdata_, "-l", log_, "-w", "-t", "60", "start"});
+void Postgres::Start(const std::vector<std::string>& env) {
+  auto r = RunAsPostgres({kPgBin + "/pg_ctl", "-D", pgdata_, "-l", log_, "-w", "-t", "60", "start"}, env);
   REQUIRE_MESSAGE(r.exit_code == 0, "pg_ctl start failed: " << r.out << r.err << "\n" << ReadFile(log_));
   running_ = true;
 }
@@ -225,6 +225,16 @@ std::vector<std::string> Postgres::DoneFiles() const {
   for (const auto& f : ListDir(pgdata_ + "/pg_wal/archive_status"))
     if (f.size() > 5 && f.substr(f.size() - 5) == ".done") out.push_back(f.substr(0, f.size() - 5));
   return out;
+}
+
+bool Postgres::WaitPromoted(std::chrono::seconds limit) {
+  auto until = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < until) {
+    auto r = TrySql("SELECT pg_is_in_recovery()");
+    if (r.exit_code == 0 && r.out.rfind("f", 0) == 0) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return false;
 }
 
 bool Postgres::WaitArchived(std::chrono::seconds limit) {

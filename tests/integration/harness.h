@@ -62,8 +62,10 @@ class Postgres {
   void InitDb();
   // Appends settings to postgresql.conf.
   void Configure(const std::vector<std::string>& lines);
-  void Start();
+  void Start(const std::vector<std::string>& env = {});
   void Stop(const std::string& mode = "fast");
+  // Waits until recovery has ended (promotion); false after the limit.
+  bool WaitPromoted(std::chrono::seconds limit);
   // Runs SQL with psql; returns trimmed stdout, fails the test on error.
   std::string Sql(const std::string& sql) const;
   // Runs SQL and returns the result (no assertion).
@@ -78,6 +80,7 @@ class Postgres {
   std::vector<std::string> DoneFiles() const;
 
   const std::string& pgdata() const { return pgdata_; }
+  std::string LogText() const { return ReadFile(log_); }
   const std::string& socket_dir() const { return socket_dir_; }
   int port() const { return port_; }
 

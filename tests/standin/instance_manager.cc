@@ -5,12 +5,17 @@
 //
 //   cnpgi-instance-standin wal-archive --cluster-json=F [--plugins-dir=D] [--pgdata=P] %p
 //   cnpgi-instance-standin wal-restore --cluster-json=F [--rewind] %f %p
+//   cnpgi-instance-standin backup --cluster-json=F --backup-json=B    (prints the Backup status as JSON)
+//   cnpgi-instance-standin restore --cluster-json=F                   (prints restore_config and envs as JSON)
 //
-// Environment as in the Pod: POD_NAME, PGDATA.
+// Environment as in the Pod: POD_NAME, PGDATA. CNPGI_STANDIN_CLUSTER_JSON and
+// CNPGI_STANDIN_PLUGINS_DIR stand in for the instance manager's local Cluster cache, so
+// that a restore_command naming this program works inside PostgreSQL.
 #include <dirent.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <ctime>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -43,6 +48,7 @@ namespace wal = cnpgi::wal::v1;
 struct Options {
   std::string command;
   std::string cluster_json_path;
+  std::string backup_json_path;
   std::string plugins_dir = "/plugins";
   std::string pgdata;
   bool rewind = false;
@@ -71,6 +77,8 @@ struct Plugin {
   std::shared_ptr<grpc::Channel> channel;
   std::set<int> services;
   std::set<int> wal_rpcs;
+  std::set<int> backup_rpcs;
+  std::set<int> restore_kinds;
 };
 
 grpc::Status Call(const std::function<grpc::Status(grpc::ClientContext*)>& fn) {
@@ -118,6 +126,7 @@ std::optional<Plugin> Load(const std::string& socket, const std::string& name, s
     cnpgi::backup::v1::BackupCapabilitiesResult r;
     s = Call([&](auto* c) { return stub->GetCapabilities(c, {}, &r); });
     if (!s.ok()) return *error = "Backup/GetCapabilities: " + s.error_message(), std::nullopt;
+    for (const auto& c : r.capabilities()) p.backup_rpcs.insert(c.rpc().type());
   }
   if (need(T::TYPE_RECONCILER_HOOKS)) {
     auto stub = cnpgi::reconciler::v1::ReconcilerHooks::NewStub(p.channel);
@@ -130,6 +139,7 @@ std::optional<Plugin> Load(const std::string& socket, const std::string& name, s
     wal::RestoreJobHooksCapabilitiesResult r;
     s = Call([&](auto* c) { return stub->GetCapabilities(c, {}, &r); });
     if (!s.ok()) return *error = "RestoreJobHooks/GetCapabilities: " + s.error_message(), std::nullopt;
+    for (const auto& c : r.capabilities()) p.restore_kinds.insert(c.kind());
   }
   if (need(T::TYPE_POSTGRES)) {
     auto stub = id::Postgres::NewStub(p.channel);
@@ -261,11 +271,84 @@ int WalRestore(const Options& opt, const std::string& cluster_text, const json& 
   return 1;
 }
 
+std::string Rfc3339(int64_t unix_seconds) {
+  char buf[32];
+  time_t t = static_cast<time_t>(unix_seconds);
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+// The plugin backup of CNPG's instance manager (pkg/management/postgres/webserver/plugin_backup.go).
+int Backup(const Options& opt, json cluster) {
+  if (opt.backup_json_path.empty()) Fail("backup needs --backup-json", 2);
+  json backup = json::parse(ReadFile(opt.backup_json_path), nullptr, false);
+  if (backup.is_discarded()) Fail("backup definition is not JSON", 2);
+  const json& pc = backup["spec"].value("pluginConfiguration", json::object());
+  std::string name = pc.value("name", "");
+  auto plugins = LoadPlugins(opt, {name});
+  if (plugins.empty()) Fail("requested plugin is not available");
+  const Plugin& p = plugins[0];
+  if (!p.services.count(id::PluginCapability::Service::TYPE_BACKUP_SERVICE)) Fail("plugin does not support Backup service");
+  if (!p.backup_rpcs.count(cnpgi::backup::v1::BackupCapability::RPC::TYPE_BACKUP))
+    Fail("plugin does not support the Backup RPC call");
+  backup["apiVersion"] = "postgresql.cnpg.io/v1";  // EnsureGVKIsPresent
+  backup["kind"] = "Backup";
+  backup["status"]["phase"] = "started";
+  cnpgi::backup::v1::BackupRequest req;
+  req.set_cluster_definition(cluster.dump());
+  req.set_backup_definition(backup.dump());
+  const json parameters = pc.value("parameters", json::object());
+  for (auto& [k, v] : parameters.items())
+    (*req.mutable_parameters())[k] = v.is_string() ? v.get<std::string>() : v.dump();
+  auto stub = cnpgi::backup::v1::Backup::NewStub(p.channel);
+  cnpgi::backup::v1::BackupResult res;
+  grpc::Status s = Call([&](auto* c) { return stub->Backup(c, req, &res); });
+  if (!s.ok()) Fail("backup failed: code " + std::to_string(s.error_code()) + ": " + s.error_message());
+  json status = {{"phase", "completed"},        {"backupId", res.backup_id()},     {"backupName", res.backup_name()},
+                 {"beginWal", res.begin_wal()}, {"endWal", res.end_wal()},         {"beginLSN", res.begin_lsn()},
+                 {"endLSN", res.end_lsn()},     {"online", res.online()},          {"instanceIDPlugin", res.instance_id()},
+                 {"startedAt", Rfc3339(res.started_at())}, {"stoppedAt", Rfc3339(res.stopped_at())},
+                 {"startedAtUnix", res.started_at()}, {"stoppedAtUnix", res.stopped_at()},
+                 {"pluginMetadata", json::object()}};
+  for (const auto& [k, v] : res.metadata()) status["pluginMetadata"][k] = v;
+  std::cout << status.dump() << "\n";
+  return 0;
+}
+
+// The recovery bootstrap of CNPG's instance manager (pkg/management/postgres/restore.go, restoreViaPlugin).
+int Restore(const Options& opt, json cluster) {
+  std::string source = cluster["spec"].value("bootstrap", json::object()).value("recovery", json::object()).value("source", "");
+  std::string name;
+  for (const auto& e : cluster["spec"].value("externalClusters", json::array()))
+    if (e.value("name", "") == source && e.contains("plugin")) name = e["plugin"].value("name", "");
+  if (name.empty()) Fail("bootstrap.recovery.source does not name an external cluster with a plugin", 2);
+  cluster["apiVersion"] = "postgresql.cnpg.io/v1";
+  cluster["kind"] = "Cluster";
+  for (const auto& p : LoadPlugins(opt, {name})) {
+    if (!p.restore_kinds.count(wal::RestoreJobHooksCapability::KIND_RESTORE)) continue;
+    wal::RestoreRequest req;
+    req.set_cluster_definition(cluster.dump());
+    auto annotations = cluster["metadata"].value("annotations", json::object());
+    if (!opt.legacy) req.set_check_empty_wal_archive(annotations.value("cnpg.io/skipEmptyWalArchiveCheck", "") != "enabled");
+    auto stub = wal::RestoreJobHooks::NewStub(p.channel);
+    wal::RestoreResponse res;
+    grpc::Status s = Call([&](auto* c) { return stub->Restore(c, req, &res); });
+    if (!s.ok()) Fail("restore failed: code " + std::to_string(s.error_code()) + ": " + s.error_message());
+    json out = {{"restore_config", res.restore_config()}, {"envs", json::array()}};
+    for (const auto& e : res.envs()) out["envs"].push_back(e);
+    std::cout << out.dump() << "\n";
+    return 0;
+  }
+  Fail("no plugin supports the restore job hooks capability");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   Options opt;
   opt.pgdata = Env("PGDATA");
+  opt.cluster_json_path = Env("CNPGI_STANDIN_CLUSTER_JSON");
+  if (!Env("CNPGI_STANDIN_PLUGINS_DIR").empty()) opt.plugins_dir = Env("CNPGI_STANDIN_PLUGINS_DIR");
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto val = [&](const std::string& flag) -> std::optional<std::string> {
@@ -274,6 +357,7 @@ int main(int argc, char** argv) {
     };
     if (auto v = val("--cluster-json")) opt.cluster_json_path = *v;
     else if (auto v = val("--plugins-dir")) opt.plugins_dir = *v;
+    else if (auto v = val("--backup-json")) opt.backup_json_path = *v;
     else if (auto v = val("--pgdata")) opt.pgdata = *v;
     else if (a == "--rewind") opt.rewind = true;
     else if (a == "--legacy") opt.legacy = true;
@@ -282,7 +366,7 @@ int main(int argc, char** argv) {
     else opt.args.push_back(a);
   }
   if (opt.cluster_json_path.empty()) Fail("--cluster-json is required", 2);
-  if (opt.pgdata.empty()) Fail("PGDATA is not set (use --pgdata)", 2);
+  if (opt.pgdata.empty() && opt.command.rfind("wal-", 0) == 0) Fail("PGDATA is not set (use --pgdata)", 2);
   std::string text = ReadFile(opt.cluster_json_path);
   json cluster = json::parse(text, nullptr, false);
   if (cluster.is_discarded() || !cluster.is_object()) Fail("cluster definition is not JSON", 2);
@@ -290,5 +374,7 @@ int main(int argc, char** argv) {
   if (!cluster.contains("metadata")) cluster["metadata"] = json::object();
   if (opt.command == "wal-archive") return WalArchive(opt, text, cluster);
   if (opt.command == "wal-restore") return WalRestore(opt, text, cluster);
-  Fail("unknown command '" + opt.command + "' (wal-archive, wal-restore)", 2);
+  if (opt.command == "backup") return Backup(opt, cluster);
+  if (opt.command == "restore") return Restore(opt, cluster);
+  Fail("unknown command '" + opt.command + "' (wal-archive, wal-restore, backup, restore)", 2);
 }

@@ -1,0 +1,22 @@
+// gRPC adapter for the Backup capability.
+#pragma once
+
+#include "backup.grpc.pb.h"
+#include "backup/backup.h"
+
+namespace cnpgi_pgbackrest {
+
+class BackupGrpcService final : public cnpgi::backup::v1::Backup::Service {
+ public:
+  explicit BackupGrpcService(cnpgi_pgbackrest::Backup* backup) : backup_(backup) {}
+
+  grpc::Status GetCapabilities(grpc::ServerContext*, const cnpgi::backup::v1::BackupCapabilitiesRequest*,
+                               cnpgi::backup::v1::BackupCapabilitiesResult* response) override;
+  grpc::Status Backup(grpc::ServerContext* context, const cnpgi::backup::v1::BackupRequest* request,
+                      cnpgi::backup::v1::BackupResult* response) override;
+
+ private:
+  cnpgi_pgbackrest::Backup* backup_;
+};
+
+}  // namespace cnpgi_pgbackrest

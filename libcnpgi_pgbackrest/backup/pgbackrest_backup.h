@@ -1,0 +1,33 @@
+// Backup through `pgbackrest backup` on the local instance.
+#pragma once
+
+#include <chrono>
+
+#include "backup/backup.h"
+#include "pgbackrest/catalog.h"
+#include "pgbackrest/engine.h"
+
+namespace cnpgi_pgbackrest {
+
+inline constexpr const char* kBackupNameAnnotation = "cnpg-backup-name";
+inline constexpr const char* kBackupUidAnnotation = "cnpg-backup-uid";
+
+class PgbackrestBackup : public Backup {
+ public:
+  struct Options {
+    std::chrono::milliseconds backup_timeout{std::chrono::hours(24)};
+    std::chrono::milliseconds wal_wait{std::chrono::minutes(5)};  // for the stop segment to be archived
+  };
+  PgbackrestBackup(Engine* engine, Options options) : engine_(engine), options_(options) {}
+  absl::StatusOr<BackupResult> Run(const BackupRequest& request) override;
+
+ private:
+  // OK once the stop segment of backup is in its repository; bounded by options_.wal_wait.
+  absl::Status WaitForStopWal(const Stanza& stanza, const StanzaCatalog& catalog, const BackupRecord& backup,
+                              const std::function<bool()>& cancelled);
+
+  Engine* engine_;
+  Options options_;
+};
+
+}  // namespace cnpgi_pgbackrest

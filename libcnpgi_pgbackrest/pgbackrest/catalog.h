@@ -1,0 +1,52 @@
+// What `pgbackrest info --output=json` says about one stanza, as typed records.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/status/statusor.h"
+
+namespace cnpgi_pgbackrest {
+
+struct BackupRecord {
+  std::string label;  // e.g. 20261121-071500F, 20261121-071500F_20261121-072000I
+  std::string type;   // full | diff | incr
+  std::string prior;
+  int64_t start_time = 0;  // Unix seconds
+  int64_t stop_time = 0;
+  std::string wal_start, wal_stop;
+  std::string lsn_start, lsn_stop;
+  std::map<std::string, std::string> annotations;
+  int database_id = 0;
+  int repo_key = 1;
+  bool error = false;
+};
+
+struct ArchiveRange {
+  std::string id;  // "<pg version>-<database id>", e.g. 15-1
+  int database_id = 0;
+  int repo_key = 1;
+  std::string min, max;
+};
+
+struct StanzaCatalog {
+  std::string name;
+  int status_code = 0;  // 0 ok, 1 missing stanza path, 2 no valid backups, ...
+  std::string status_message;
+  std::string cipher;
+  std::vector<BackupRecord> backups;  // oldest first, as pgBackRest lists them
+  std::vector<ArchiveRange> archives;
+};
+
+// Parses one element of the info array.
+absl::StatusOr<StanzaCatalog> ParseStanzaInfo(const nlohmann::json& stanza);
+
+// "X/Y" (hex) as a 64-bit position; nothing for a malformed LSN.
+std::optional<uint64_t> ParseLsn(const std::string& lsn);
+
+}  // namespace cnpgi_pgbackrest

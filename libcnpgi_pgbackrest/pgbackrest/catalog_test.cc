@@ -1,0 +1,41 @@
+#include "pgbackrest/catalog.h"
+
+#include <doctest/doctest.h>
+
+using namespace cnpgi_pgbackrest;
+
+TEST_CASE("ParseStanzaInfo reads pgBackRest 2.45 info JSON") {
+  auto j = nlohmann::json::parse(R"({"name":"cluster-example","cipher":"aes-256-cbc",
+    "status":{"code":0,"message":"ok","lock":{"backup":{"held":false}}},
+    "db":[{"id":1,"repo-key":1,"system-id":7310000000000000001,"version":"15"}],
+    "archive":[{"database":{"id":1,"repo-key":1},"id":"15-1","min":"000000010000000000000001","max":"000000010000000000000009"}],
+    "backup":[
+      {"label":"20261121-070000F","type":"full","prior":null,"timestamp":{"start":1795244400,"stop":1795244410},
+       "archive":{"start":"000000010000000000000003","stop":"000000010000000000000003"},
+       "lsn":{"start":"0/3000028","stop":"0/3000100"},"database":{"id":1,"repo-key":1},"error":false,
+       "annotation":{"cnpg-backup-name":"backup-1"},"info":{"size":1}},
+      {"label":"20261121-070000F_20261121-071000I","type":"incr","prior":"20261121-070000F",
+       "timestamp":{"start":1795245000,"stop":1795245005},
+       "archive":{"start":"000000010000000000000007","stop":"000000010000000000000007"},
+       "lsn":{"start":"0/7000028","stop":"0/7000138"},"database":{"id":1,"repo-key":1},"error":false}]})");
+  auto c = ParseStanzaInfo(j);
+  REQUIRE(c.ok());
+  CHECK(c->name == "cluster-example");
+  CHECK(c->cipher == "aes-256-cbc");
+  REQUIRE(c->backups.size() == 2);
+  CHECK(c->backups[0].annotations.at("cnpg-backup-name") == "backup-1");
+  CHECK(c->backups[0].prior.empty());
+  CHECK(c->backups[1].prior == "20261121-070000F");
+  CHECK(c->backups[1].stop_time == 1795245005);
+  CHECK(c->backups[1].lsn_stop == "0/7000138");
+  REQUIRE(c->archives.size() == 1);
+  CHECK(c->archives[0].id == "15-1");
+  CHECK(c->archives[0].max == "000000010000000000000009");
+}
+
+TEST_CASE("ParseLsn") {
+  CHECK(ParseLsn("0/3000060") == 0x3000060u);
+  CHECK(ParseLsn("16/B374D848") == ((uint64_t{0x16} << 32) | 0xB374D848u));
+  CHECK_FALSE(ParseLsn("3000060"));
+  CHECK_FALSE(ParseLsn("0/3000060x"));
+}

@@ -1,0 +1,20 @@
+// Restore-job hooks through `pgbackrest restore`.
+#pragma once
+
+#include "pgbackrest/engine.h"
+#include "restore_job/restore_job.h"
+
+namespace cnpgi_pgbackrest {
+
+class PgbackrestRestoreJob : public RestoreJob {
+ public:
+  explicit PgbackrestRestoreJob(Engine* engine, std::chrono::milliseconds timeout = std::chrono::hours(24))
+      : engine_(engine), timeout_(timeout) {}
+  absl::StatusOr<RestoreJobResult> Restore(const RestoreJobRequest& request) override;
+
+ private:
+  Engine* engine_;
+  std::chrono::milliseconds timeout_;
+};
+
+}  // namespace cnpgi_pgbackrest

@@ -1,0 +1,31 @@
+// Restore-job capability: fill PGDATA from a backup when a Cluster bootstraps from an archive (sidecar).
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace cnpgi_pgbackrest {
+
+struct RestoreJobRequest {
+  std::string cluster_definition;  // Cluster JSON
+  std::optional<bool> check_empty_wal_archive;
+  std::function<bool()> cancelled;
+};
+
+struct RestoreJobResult {
+  std::string restore_config;     // appended to custom.conf: must make recovery fetch WAL and promote
+  std::vector<std::string> envs;  // NAME=VALUE for PostgreSQL during recovery
+};
+
+class RestoreJob {
+ public:
+  virtual ~RestoreJob() = default;
+  // Restores the backup the Cluster's recovery target selects into PGDATA.
+  virtual absl::StatusOr<RestoreJobResult> Restore(const RestoreJobRequest& request) = 0;
+};
+
+}  // namespace cnpgi_pgbackrest

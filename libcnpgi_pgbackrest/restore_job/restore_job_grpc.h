@@ -1,0 +1,22 @@
+// gRPC adapter for the RestoreJobHooks capability.
+#pragma once
+
+#include "restore_job.grpc.pb.h"
+#include "restore_job/restore_job.h"
+
+namespace cnpgi_pgbackrest {
+
+class RestoreJobGrpcService final : public cnpgi::wal::v1::RestoreJobHooks::Service {
+ public:
+  explicit RestoreJobGrpcService(RestoreJob* restore) : restore_(restore) {}
+
+  grpc::Status GetCapabilities(grpc::ServerContext*, const cnpgi::wal::v1::RestoreJobHooksCapabilitiesRequest*,
+                               cnpgi::wal::v1::RestoreJobHooksCapabilitiesResult* response) override;
+  grpc::Status Restore(grpc::ServerContext* context, const cnpgi::wal::v1::RestoreRequest* request,
+                       cnpgi::wal::v1::RestoreResponse* response) override;
+
+ private:
+  RestoreJob* restore_;
+};
+
+}  // namespace cnpgi_pgbackrest

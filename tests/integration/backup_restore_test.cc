@@ -1,0 +1,273 @@
+// Backups through CNPG's Backup flow and recoveries through the restore hooks, with every
+// recovery target, on real PostgreSQL 15 + pgBackRest 2.45 (posix repository).
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "harness.h"
+
+using namespace cnpgi_it;
+
+namespace {
+
+bool HavePostgresAndPgbackrest() {
+  return FileExists("/usr/lib/postgresql/15/bin/initdb") && FileExists("/usr/bin/pgbackrest");
+}
+
+// The source cluster: archives through the plugin and takes backups through it.
+struct Source {
+  ScratchDir dir{"backup"};
+  std::string repo = dir.MakeDir("repo");
+  std::string plugins = dir.MakeDir("plugins");
+  std::string work = dir.MakeDir("work");
+  std::string cluster_file = dir / "cluster.json";
+  std::string archives_file = dir / "archives.json";
+  json cluster = ClusterJson("cluster-example", "local");
+  Postgres pg{dir};
+  std::unique_ptr<Sidecar> sidecar;
+
+  Source() {
+    RequireService(HavePostgresAndPgbackrest(), "PostgreSQL 15 and pgBackRest");
+    dir.WriteFile("archives.json", json::array({PosixArchive("local", repo)}).dump(2));
+    dir.WriteFile("cluster.json", cluster.dump());
+    pg.InitDb();
+    pg.Configure({"archive_mode = on",
+                  "archive_command = '" + ArchiveCommand(cluster_file, plugins, "cluster-example-1") + "'"});
+    sidecar = std::make_unique<Sidecar>(Sidecar::Options{.plugins_dir = plugins,
+                                                         .work_dir = work,
+                                                         .pgdata = pg.pgdata(),
+                                                         .pg_socket_dir = pg.socket_dir(),
+                                                         .pg_port = pg.port(),
+                                                         .archives_file = archives_file});
+    std::string out;
+    REQUIRE_MESSAGE(sidecar->Start(&out), out);
+    pg.Start();
+    pg.Sql("CREATE TABLE events(batch int, id int)");
+  }
+
+  void Insert(int batch) { pg.Sql("INSERT INTO events SELECT " + std::to_string(batch) + ", g FROM generate_series(1, 50) g"); }
+
+  // CNPG's Backup flow: returns the status CNPG would write, or the error.
+  ProcessResult TakeBackup(const std::string& name, const json& parameters, const json& cluster_override = json()) {
+    json backup = {{"apiVersion", "postgresql.cnpg.io/v1"},
+                   {"kind", "Backup"},
+                   {"metadata", {{"name", name}, {"namespace", "default"}, {"uid", "uid-" + name}}},
+                   {"spec",
+                    {{"cluster", {{"name", "cluster-example"}}},
+                     {"method", "plugin"},
+                     {"target", "primary"},
+                     {"pluginConfiguration", {{"name", "pgbackrest.cnpg.opera.com"}, {"parameters", parameters}}}}}};
+    dir.WriteFile(name + ".json", backup.dump());
+    std::string cfile = cluster_file;
+    if (!cluster_override.is_null()) {
+      dir.WriteFile(name + "-cluster.json", cluster_override.dump());
+      cfile = dir / (name + "-cluster.json");
+    }
+    return RunAsPostgres({Programs::Get().standin, "backup", "--cluster-json=" + cfile, "--plugins-dir=" + plugins,
+                          "--backup-json=" + (dir / (name + ".json"))},
+                         {"POD_NAME=cluster-example-1"});
+  }
+
+  json Backup(const std::string& name, const json& parameters) {
+    auto r = TakeBackup(name, parameters);
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err << sidecar->Log());
+    return json::parse(r.out);
+  }
+
+  // pgbackrest info, read directly (not through the plugin) with the rendered configuration.
+  json Info() {
+    auto r = RunAsPostgres({"pgbackrest", "--config=" + work + "/local/pgbackrest.conf", "--stanza=cluster-example",
+                            "info", "--output=json"});
+    REQUIRE(r.exit_code == 0);
+    return json::parse(r.out)[0];
+  }
+
+  // Paths and sizes of everything in the repository.
+  std::map<std::string, uintmax_t> RepoSnapshot() const {
+    std::map<std::string, uintmax_t> out;
+    for (auto& e : std::filesystem::recursive_directory_iterator(repo))
+      out[e.path().string()] = e.is_regular_file() ? e.file_size() : 0;
+    return out;
+  }
+};
+
+// A new Cluster bootstrapped from the source's Archive, as CNPG runs it (restore hook, then recovery).
+struct Recovery {
+  ScratchDir dir{"recovery"};
+  std::string plugins = dir.MakeDir("plugins");
+  std::string cluster_file = dir / "cluster.json";
+  Postgres pg{dir};
+  std::unique_ptr<Sidecar> sidecar;
+  json cluster;
+
+  Recovery(const Source& src, const json& target) {
+    cluster = ClusterJson("cluster-restore", "local", "");
+    cluster["spec"].erase("plugins");  // recovery only: it does not archive
+    cluster["spec"]["bootstrap"] = {{"recovery", {{"source", "origin"}}}};
+    if (!target.is_null()) cluster["spec"]["bootstrap"]["recovery"]["recoveryTarget"] = target;
+    cluster["spec"]["externalClusters"] = json::array(
+        {{{"name", "origin"},
+          {"plugin",
+           {{"name", "pgbackrest.cnpg.opera.com"},
+            {"parameters", {{"pgbackrestObjectName", "local"}, {"stanza", "cluster-example"}}}}}}});
+    cluster["status"] = {{"phase", "Setting up primary"}, {"currentPrimary", ""}, {"targetPrimary", "cluster-restore-1"}};
+    dir.WriteFile("cluster.json", cluster.dump());
+    sidecar = std::make_unique<Sidecar>(Sidecar::Options{.plugins_dir = plugins,
+                                                         .work_dir = dir.MakeDir("work"),
+                                                         .pgdata = pg.pgdata(),
+                                                         .pg_socket_dir = pg.socket_dir(),
+                                                         .pg_port = pg.port(),
+                                                         .archives_file = src.archives_file,
+                                                         .pod_name = "cluster-restore-1",
+                                                         .extra_flags = {"--instance-manager=" + Programs::Get().standin}});
+    std::string out;
+    REQUIRE_MESSAGE(sidecar->Start(&out), out);
+  }
+
+  // CNPG's `instance restore`: the restore hook; returns its output or error.
+  ProcessResult RestoreHook() {
+    return RunAsPostgres({Programs::Get().standin, "restore", "--cluster-json=" + cluster_file, "--plugins-dir=" + plugins},
+                         {"POD_NAME=cluster-restore-1"});
+  }
+
+  // CNPG's concludeRestore: restore_config, then the target settings, recovery.signal, start, wait for promotion.
+  void Recover() {
+    auto hook = RestoreHook();
+    REQUIRE_MESSAGE(hook.exit_code == 0, hook.err << sidecar->Log());
+    json response = json::parse(hook.out);
+    std::string config = response["restore_config"];
+    CHECK(config.find("recovery_target_action = 'promote'") != std::string::npos);
+    CHECK(config.find(Programs::Get().standin + " wal-restore") != std::string::npos);
+    CHECK(ReadFile(pg.pgdata() + "/postgresql.auto.conf").find("restore_command") == std::string::npos);
+    std::vector<std::string> lines = {"port = " + std::to_string(pg.port()), "unix_socket_directories = '" + pg.socket_dir() + "'",
+                                      "listen_addresses = '127.0.0.1'", "archive_mode = off", config};
+    const json& t = cluster["spec"]["bootstrap"]["recovery"].value("recoveryTarget", json::object());
+    if (t.contains("targetTime")) lines.push_back("recovery_target_time = '" + t["targetTime"].get<std::string>() + "'");
+    if (t.contains("targetLSN")) lines.push_back("recovery_target_lsn = '" + t["targetLSN"].get<std::string>() + "'");
+    if (t.contains("targetXID")) lines.push_back("recovery_target_xid = '" + t["targetXID"].get<std::string>() + "'");
+    if (t.contains("targetName")) lines.push_back("recovery_target_name = '" + t["targetName"].get<std::string>() + "'");
+    if (t.value("targetImmediate", false)) lines.push_back("recovery_target = 'immediate'");
+    pg.Configure(lines);
+    dir.WriteFile("pg-data/recovery.signal", "");
+    pg.Start({"PGDATA=" + pg.pgdata(), "POD_NAME=cluster-restore-1", "CNPGI_STANDIN_CLUSTER_JSON=" + cluster_file,
+              "CNPGI_STANDIN_PLUGINS_DIR=" + plugins});
+    REQUIRE_MESSAGE(pg.WaitPromoted(std::chrono::seconds(120)), pg.LogText() << sidecar->Log());
+  }
+
+  // The batches that exist after recovery.
+  std::string Batches() { return pg.Sql("SELECT string_agg(DISTINCT batch::text, ',' ORDER BY batch::text) FROM events"); }
+};
+
+}  // namespace
+
+TEST_CASE("Backups, then recovery to every target CNPG offers, each with exactly the right rows") {
+  Source src;
+  src.Insert(1);
+  json full = src.Backup("backup-full", {{"type", "full"}});
+  src.Insert(2);
+  std::string lsn_after_2 = src.pg.Sql("SELECT pg_current_wal_lsn()");
+  json incr = src.Backup("backup-incr", {{"type", "incr"}});
+  src.Insert(3);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  std::string time_after_3 = src.pg.Sql("SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') || '+00'");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  src.Insert(4);
+  src.pg.Sql("SELECT pg_create_restore_point('after-batch-4')");
+  src.Insert(5);
+  std::string xid_6 = src.pg.Sql("BEGIN; INSERT INTO events SELECT 6, g FROM generate_series(1, 50) g; SELECT txid_current(); COMMIT;");
+  src.Insert(7);
+  src.pg.SwitchWal();
+  REQUIRE(src.pg.WaitArchived(std::chrono::seconds(60)));
+
+  // The Backup status fields are exactly what pgBackRest recorded, found by annotation.
+  json info = src.Info();
+  REQUIRE(info["backup"].size() == 2);
+  for (const auto& [status, record] : {std::pair{full, info["backup"][0]}, std::pair{incr, info["backup"][1]}}) {
+    CHECK(status["backupId"] == record["label"]);
+    CHECK(status["startedAtUnix"] == record["timestamp"]["start"]);
+    CHECK(status["stoppedAtUnix"] == record["timestamp"]["stop"]);
+    CHECK(status["beginWal"] == record["archive"]["start"]);
+    CHECK(status["endWal"] == record["archive"]["stop"]);
+    CHECK(status["beginLSN"] == record["lsn"]["start"]);
+    CHECK(status["endLSN"] == record["lsn"]["stop"]);
+    CHECK(status["startedAtUnix"].get<int64_t>() > 0);
+    CHECK(status["online"] == true);
+    CHECK(status["pluginMetadata"]["type"] == record["type"]);
+    CHECK(status["pluginMetadata"]["stanza"] == "cluster-example");
+    CHECK(record["annotation"]["cnpg-backup-name"] == status["backupName"]);
+  }
+  CHECK(full["backupName"] == "backup-full");
+  CHECK(full["pluginMetadata"]["type"] == "full");
+  CHECK(incr["pluginMetadata"]["type"] == "incr");
+  CHECK(incr["pluginMetadata"]["prior"] == full["backupId"]);
+
+  // Bad input is refused before anything runs.
+  auto unknown = src.TakeBackup("backup-bad", {{"type", "full"}, {"archive-async", "y"}});
+  CHECK(unknown.exit_code != 0);
+  CHECK(unknown.err.find("code 3") != std::string::npos);
+  CHECK(unknown.err.find("Backup parameter 'archive-async' is not a pgBackRest backup option") != std::string::npos);
+  json on_replica = src.cluster;
+  on_replica["status"]["currentPrimary"] = "cluster-example-2";
+  auto replica = src.TakeBackup("backup-replica", {{"type", "full"}}, on_replica);
+  CHECK(replica.err.find("backups from a standby are not supported yet") != std::string::npos);
+  CHECK(src.Info()["backup"].size() == 2);
+
+  src.pg.Stop();
+  auto repo_before = src.RepoSnapshot();
+  std::string full_id = full["backupId"], incr_id = incr["backupId"];
+
+  // One source, many recoveries: each new Cluster must contain exactly the expected batches.
+  struct Case {
+    const char* what;
+    json target;
+    const char* batches;
+  };
+  std::vector<Case> cases = {
+      {"latest", json(), "1,2,3,4,5,6,7"},
+      {"targetTime between batch 3 and 4", {{"targetTime", time_after_3}}, "1,2,3"},
+      {"targetLSN before the incremental backup (the full backup is chosen)", {{"targetLSN", lsn_after_2}}, "1,2"},
+      {"targetName", {{"targetName", "after-batch-4"}}, "1,2,3,4"},
+      {"targetXID", {{"targetXID", xid_6}}, "1,2,3,4,5,6"},
+      {"backupID of the full backup with targetImmediate", {{"backupID", full_id}, {"targetImmediate", true}}, "1"},
+      {"backupID of the incremental backup with targetImmediate", {{"backupID", incr_id}, {"targetImmediate", true}}, "1,2"},
+  };
+  for (const auto& c : cases) {
+    INFO("recovery: " << c.what);
+    Recovery r(src, c.target);
+    r.Recover();
+    CHECK(r.Batches() == c.batches);
+    if (c.target.contains("targetLSN")) CHECK(r.sidecar->Log().find(full_id) != std::string::npos);
+  }
+
+  {
+    INFO("a target before the first backup fails early and leaves PGDATA empty");
+    Recovery r(src, {{"targetTime", "2001-01-01 00:00:00+00"}});
+    auto hook = r.RestoreHook();
+    CHECK(hook.exit_code != 0);
+    CHECK(hook.err.find("no backup in stanza 'cluster-example' ends before targetTime 2001-01-01 00:00:00+00") !=
+          std::string::npos);
+    CHECK_FALSE(FileExists(r.pg.pgdata() + "/PG_VERSION"));
+  }
+  {
+    INFO("a backupID that does not exist");
+    Recovery r(src, {{"backupID", "20010101-000000F"}});
+    auto hook = r.RestoreHook();
+    CHECK(hook.exit_code != 0);
+    CHECK(hook.err.find("code 5") != std::string::npos);
+    CHECK(hook.err.find("backupID: backup '20010101-000000F' is not in stanza 'cluster-example' (available: " + full_id) !=
+          std::string::npos);
+  }
+  {
+    INFO("a non-empty PGDATA is never overwritten");
+    Recovery r(src, json());
+    r.dir.MakeDir("pg-data");
+    r.dir.WriteFile("pg-data/precious", "data");
+    auto hook = r.RestoreHook();
+    CHECK(hook.exit_code != 0);
+    CHECK(hook.err.find("is not empty; refusing to restore over existing data") != std::string::npos);
+    CHECK(ReadFile(r.pg.pgdata() + "/precious") == "data");
+  }
+  // Restores only read: the source repository is unchanged.
+  CHECK(src.RepoSnapshot() == repo_before);
+}
