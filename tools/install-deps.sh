@@ -12,6 +12,9 @@ packages=(
 if [[ ${1:-} == --tests ]]; then
   # Ceph RGW: the S3 server the tests use (one throwaway node on loopback).
   packages+=(ceph-mon ceph-osd radosgw ceph-common)
+  # Offline manifest checks: kustomize (kubectl) and the Kubernetes schemas (node + npm packages).
+  command -v node >/dev/null || packages+=(nodejs npm)
+  command -v kubectl >/dev/null || packages+=(kubernetes-client)
 fi
 
 missing=()

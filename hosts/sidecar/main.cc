@@ -51,6 +51,8 @@ ABSL_FLAG(std::string, pgbackrest, "pgbackrest", "pgbackrest binary");
 ABSL_FLAG(absl::Duration, wal_timeout, absl::Minutes(5), "longest a single archive-push/archive-get may take");
 ABSL_FLAG(absl::Duration, wal_io_timeout, absl::Seconds(10),
           "pgBackRest io-timeout for archive-push/archive-get (it retries about 8 times before failing)");
+ABSL_FLAG(int, wal_prefetch, 4,
+          "WAL segments fetched in parallel per restore_command call (the requested one included; 1: no prefetch)");
 ABSL_FLAG(absl::Duration, backup_timeout, absl::Hours(24), "longest a backup or restore may take");
 ABSL_FLAG(absl::Duration, backup_wal_wait, absl::Minutes(5),
           "how long a finished backup waits for its last WAL segment to be archived");
@@ -109,7 +111,8 @@ int main(int argc, char** argv) {
 
   Engine engine(options, std::move(*catalog), std::make_unique<ChainSecretResolver>(std::move(chain)));
   PgbackrestWalArchive wal_archive(&engine);
-  PgbackrestWalRestore wal_restore(&engine);
+  PgbackrestWalRestore wal_restore(&engine, {.prefetch = absl::GetFlag(FLAGS_wal_prefetch),
+                                            .spool_dir = options.work_dir + "/wal-restore-spool"});
   PgbackrestBackup backup(&engine, {.backup_timeout = absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_backup_timeout)),
                                     .wal_wait = absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_backup_wal_wait))});
   PgbackrestRestoreJob restore_job(&engine, absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_backup_timeout)));

@@ -114,9 +114,14 @@ absl::StatusOr<ClusterView> ParseCluster(absl::string_view cluster_json, absl::s
   auto recovery = ExternalUse(view.spec, StringAt(ObjectAt(bootstrap, "recovery"), "source"), plugin_name);
   if (!recovery.ok()) return recovery.status();
   view.recovery_source = *recovery;
-  auto replica = ExternalUse(view.spec, StringAt(ObjectAt(view.spec, "replica"), "source"), plugin_name);
+  std::string replica_source = StringAt(ObjectAt(view.spec, "replica"), "source");
+  auto replica = ExternalUse(view.spec, replica_source, plugin_name);
   if (!replica.ok()) return replica.status();
   view.replica_source = *replica;
+  if (auto ext = view.spec.find("externalClusters"); ext != view.spec.end() && ext->is_array())
+    for (const auto& e : *ext)
+      if (!replica_source.empty() && StringAt(e, "name") == replica_source)
+        view.replica_source_streams = !ObjectAt(e, "connectionParameters").empty();
   return view;
 }
 

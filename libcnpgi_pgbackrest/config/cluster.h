@@ -41,6 +41,9 @@ struct ClusterView {
   bool plugin_disabled = false;
   std::string archive_problem;  // why `archive` is missing although an entry exists
 
+  // The replica source can also be streamed from (externalClusters[].connectionParameters).
+  bool replica_source_streams = false;
+
   std::string current_primary;
   std::string target_primary;
   bool has_wal_storage = false;

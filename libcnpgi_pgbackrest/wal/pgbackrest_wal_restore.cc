@@ -1,7 +1,12 @@
 #include "absl/strings/string_view.h"
 #include "wal/pgbackrest_wal_restore.h"
 
+#include <fcntl.h>
 #include <unistd.h>
+
+#include <filesystem>
+#include <thread>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -24,32 +29,22 @@ absl::StatusOr<ArchiveUse> RestoreSource(const ClusterView& cluster, absl::strin
                                                     "' names no Archive of this plugin to restore WAL from"));
 }
 
-absl::Status PgbackrestWalRestore::Restore(const WalRestoreRequest& request) {
-  auto cluster = engine_->Cluster(request.cluster_definition);
-  if (!cluster.ok()) return cluster.status();
-  const std::string& name = request.source_wal_name;
-  if (!ClassifyWalName(name))
-    return absl::InvalidArgumentError(absl::StrCat("source_wal_name '", name, "' is not a WAL file name"));
-  const std::string& dest = request.destination_file_name;
-  if (auto s = CheckCleanAbsolutePath(dest, "destination_file_name"); !s.ok()) return s;
-  const std::string& pgdata = engine_->options().instance.pgdata;
-  if (!IsInsideDirectory(dest, pgdata))
-    return absl::InvalidArgumentError(
-        absl::StrCat("destination_file_name '", dest, "' is outside the data directory ", pgdata));
+bool StreamingPossible(const ClusterView& cluster, absl::string_view pod_name) {
+  if (cluster.current_primary.empty()) return false;  // bootstrap: nothing to stream from
+  if (cluster.current_primary != pod_name) return true;
+  return cluster.replica_source.has_value() && cluster.replica_source_streams;
+}
 
-  auto use = RestoreSource(*cluster, engine_->options().pod_name);
-  if (!use.ok()) return use.status();
-  auto stanza = engine_->Open(*use);
-  if (!stanza.ok()) return stanza.status();
-
-  // archive-get writes the file in place; a temporary name plus rename means PostgreSQL never sees a partial file.
+absl::Status PgbackrestWalRestore::Fetch(const Stanza& stanza, const std::string& name, const std::string& dest,
+                                         const std::function<bool()>& cancelled) {
+  // archive-get writes in place; a temporary name plus rename means nobody sees a partial file.
   std::string tmp = absl::StrCat(dest, ".cnpgi-partial");
   unlink(tmp.c_str());
   PgbackrestCall get{.command = "archive-get", .args = {name, tmp}, .timeout = engine_->options().wal_timeout,
-                     .cancelled = request.cancelled};
-  auto result = engine_->Run(*stanza, get);
+                     .cancelled = cancelled};
+  auto result = engine_->Run(stanza, get);
   if (!result.ok()) return result.status();
-  std::string where = absl::StrCat("Archive '", use->archive_name, "' stanza '", use->stanza, "'");
+  std::string where = absl::StrCat("Archive '", stanza.use.archive_name, "' stanza '", stanza.use.stanza, "'");
   if (result->exit_code == kExitArchiveGetNotFound && !result->timed_out && !result->cancelled &&
       result->term_signal == 0) {
     unlink(tmp.c_str());
@@ -64,6 +59,75 @@ absl::Status PgbackrestWalRestore::Restore(const WalRestoreRequest& request) {
   if (rename(tmp.c_str(), dest.c_str()) != 0) {
     unlink(tmp.c_str());
     return absl::InternalError(absl::StrCat("cannot move restored ", name, " to ", dest));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status PgbackrestWalRestore::Restore(const WalRestoreRequest& request) {
+  auto cluster = engine_->Cluster(request.cluster_definition);
+  if (!cluster.ok()) return cluster.status();
+  const std::string& name = request.source_wal_name;
+  auto kind = ClassifyWalName(name);
+  if (!kind) return absl::InvalidArgumentError(absl::StrCat("source_wal_name '", name, "' is not a WAL file name"));
+  const std::string& dest = request.destination_file_name;
+  if (auto s = CheckCleanAbsolutePath(dest, "destination_file_name"); !s.ok()) return s;
+  const std::string& pgdata = engine_->options().instance.pgdata;
+  if (!IsInsideDirectory(dest, pgdata))
+    return absl::InvalidArgumentError(
+        absl::StrCat("destination_file_name '", dest, "' is outside the data directory ", pgdata));
+
+  auto use = RestoreSource(*cluster, engine_->options().pod_name);
+  if (!use.ok()) return use.status();
+  auto stanza = engine_->Open(*use);
+  if (!stanza.ok()) return stanza.status();
+
+  bool rewind = request.mode == WalRestoreMode::kRewind;
+  std::string spool = absl::StrCat(options_.spool_dir, "/", use->archive_name, "/", use->stanza);
+  std::string flag = absl::StrCat(spool, "/", kEndOfWalStreamFlag);
+  if (rewind) {
+    // pg_rewind wants exactly this file; a flag left by recovery must not end its run.
+    unlink(flag.c_str());
+    return Fetch(*stanza, name, dest, request.cancelled);
+  }
+  bool prefetching = options_.prefetch > 1 && !options_.spool_dir.empty() && kind == WalFileKind::kSegment;
+  if (!prefetching) return Fetch(*stanza, name, dest, request.cancelled);
+
+  std::error_code ec;
+  std::filesystem::create_directories(spool, ec);
+  std::string spooled = absl::StrCat(spool, "/", name);
+  if (rename(spooled.c_str(), dest.c_str()) == 0) return absl::OkStatus();
+  bool streaming = StreamingPossible(*cluster, engine_->options().pod_name);
+  if (streaming && unlink(flag.c_str()) == 0)
+    return absl::OutOfRangeError(absl::StrCat("end of the WAL archive reached before ", name,
+                                              "; PostgreSQL continues with streaming replication"));
+  // A miss means earlier guesses (another timeline, or a jump) are stale.
+  for (const auto& entry : std::filesystem::directory_iterator(spool, ec)) std::filesystem::remove(entry.path(), ec);
+
+  std::vector<std::string> next;
+  std::string cursor = name;
+  for (int i = 1; i < options_.prefetch; ++i) {
+    auto n = NextWalSegment(cursor);
+    if (!n) break;
+    next.push_back(*n);
+    cursor = *n;
+  }
+  std::vector<absl::Status> prefetched(next.size());
+  std::vector<std::thread> workers;
+  for (std::size_t i = 0; i < next.size(); ++i)
+    workers.emplace_back([&, i] {
+      prefetched[i] = Fetch(*stanza, next[i], absl::StrCat(spool, "/", next[i]), request.cancelled);
+    });
+  absl::Status requested = Fetch(*stanza, name, dest, request.cancelled);
+  for (auto& w : workers) w.join();
+  if (!requested.ok()) {
+    for (const auto& n : next) unlink(absl::StrCat(spool, "/", n).c_str());
+    return requested;
+  }
+  bool archive_ended = false;
+  for (const auto& s : prefetched) archive_ended |= absl::IsNotFound(s);
+  if (archive_ended && streaming) {
+    int fd = open(flag.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+    if (fd >= 0) close(fd);
   }
   return absl::OkStatus();
 }

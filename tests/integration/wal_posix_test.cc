@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "harness.h"
+#include "common/wal_name.h"
 #include "sidecar_client.h"
 
 using namespace cnpgi_it;
@@ -297,4 +298,45 @@ TEST_CASE("The socket: a live server is never taken over, a stale socket is repl
   CHECK(bad.StartExpectingExit(&out) == 2);
   CHECK(out.find("spec.configuration.repositories[0].destinationPath: a posix repository needs a directory") !=
         std::string::npos);
+}
+
+TEST_CASE("A replica prefetches ahead, then ends archive recovery once the archive runs out; rewind never prefetches") {
+  Primary p;
+  std::vector<std::string> segments;
+  for (int i = 0; i < 4; ++i) segments.push_back(p.pg.SwitchWal());
+  REQUIRE_MESSAGE(p.pg.WaitArchived(std::chrono::seconds(90)), p.Diagnostics());
+  std::string after_last = *cnpgi_pgbackrest::NextWalSegment(segments[3]);
+
+  Replica r(p);  // cluster-example-2: an HA replica, so streaming is possible
+  std::string spool = p.dir / "replica-work/wal-restore-spool/local/cluster-example";
+  auto res = r.RestoreCommand(segments[2], "pg_wal/RECOVERYXLOG");
+  REQUIRE_MESSAGE(res.exit_code == 0, res.err << r.sidecar->Log());
+  CHECK(ReadFile(r.pgdata + "/pg_wal/RECOVERYXLOG") == ReadFile(p.pg.pgdata() + "/pg_wal/" + segments[2]));
+  // The next segment waits in the spool, complete; the one after does not exist, so the flag is set.
+  CHECK(ReadFile(spool + "/" + segments[3]) == ReadFile(p.pg.pgdata() + "/pg_wal/" + segments[3]));
+  CHECK(FileExists(spool + "/end-of-wal-stream"));
+
+  res = r.RestoreCommand(segments[3], "pg_wal/RECOVERYXLOG");
+  REQUIRE(res.exit_code == 0);
+  CHECK(ReadFile(r.pgdata + "/pg_wal/RECOVERYXLOG") == ReadFile(p.pg.pgdata() + "/pg_wal/" + segments[3]));
+  CHECK_FALSE(FileExists(spool + "/" + segments[3]));  // handed over, not copied
+
+  // The archive is exhausted: one OUT_OF_RANGE makes PostgreSQL switch to streaming...
+  res = r.RestoreCommand(after_last, "pg_wal/RECOVERYXLOG");
+  CHECK(res.exit_code == 1);
+  CHECK(res.err.find("code 11") != std::string::npos);
+  CHECK(res.err.find("end of the WAL archive reached") != std::string::npos);
+  // ...and the next poll of the archive is an ordinary miss.
+  res = r.RestoreCommand(after_last, "pg_wal/RECOVERYXLOG");
+  CHECK(res.exit_code == 1);
+  CHECK(res.err.find("code 5") != std::string::npos);
+
+  // pg_rewind fetches exactly what it asks for.
+  for (const auto& f : ListDir(spool)) std::filesystem::remove(spool + "/" + f);
+  auto rewind = RunAsPostgres({Programs::Get().standin, "wal-restore", "--rewind", "--cluster-json=" + r.cluster_file,
+                               "--plugins-dir=" + r.plugins, "--pgdata=" + r.pgdata, segments[0], "pg_wal/" + segments[0]},
+                              {"POD_NAME=cluster-example-2"});
+  REQUIRE_MESSAGE(rewind.exit_code == 0, rewind.err);
+  CHECK(ReadFile(r.pgdata + "/pg_wal/" + segments[0]) == ReadFile(p.pg.pgdata() + "/pg_wal/" + segments[0]));
+  CHECK(ListDir(spool).empty());
 }
