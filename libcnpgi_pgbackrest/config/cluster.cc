@@ -114,6 +114,16 @@ absl::StatusOr<ClusterView> ParseCluster(absl::string_view cluster_json, absl::s
   auto recovery = ExternalUse(view.spec, StringAt(ObjectAt(bootstrap, "recovery"), "source"), plugin_name);
   if (!recovery.ok()) return recovery.status();
   view.recovery_source = *recovery;
+  const json& replica_spec = ObjectAt(view.spec, "replica");
+  if (auto e = replica_spec.find("enabled"); e != replica_spec.end() && e->is_boolean()) {
+    view.is_replica = e->get<bool>();
+  } else {
+    std::string self = StringAt(replica_spec, "self");
+    std::string primary = StringAt(replica_spec, "primary");
+    view.is_replica = !primary.empty() && primary != (self.empty() ? view.name : self);
+  }
+  std::string token = StringAt(ObjectAt(view.spec, "replica"), "promotionToken");
+  view.promotion_in_progress = !token.empty() && token != StringAt(view.status, "lastPromotionToken");
   std::string replica_source = StringAt(ObjectAt(view.spec, "replica"), "source");
   auto replica = ExternalUse(view.spec, replica_source, plugin_name);
   if (!replica.ok()) return replica.status();

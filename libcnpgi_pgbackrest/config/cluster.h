@@ -43,6 +43,11 @@ struct ClusterView {
 
   // The replica source can also be streamed from (externalClusters[].connectionParameters).
   bool replica_source_streams = false;
+  // CNPG's Cluster.IsReplica(): replica.enabled, or replica.primary names another cluster than replica.self.
+  bool is_replica = false;
+  // A replica cluster being promoted with a token (spec.replica.promotionToken not yet
+  // recorded in status.lastPromotionToken): its last WAL may exist only as a .partial file.
+  bool promotion_in_progress = false;
 
   std::string current_primary;
   std::string target_primary;

@@ -73,3 +73,29 @@ TEST_CASE("The skip annotation is read exactly as CNPG does") {
   auto d = ParseCluster(R"({"metadata":{"name":"c","annotations":{"cnpg.io/skipEmptyWalArchiveCheck":"true"}}})");
   CHECK_FALSE(d->SkipsEmptyWalArchiveCheck());
 }
+
+TEST_CASE("A token-based promotion is in progress until the operator records the token") {
+  auto c = ParseCluster(R"({"metadata":{"name":"c"},"spec":{"replica":{"primary":"c","source":"b","promotionToken":"tok"},
+    "externalClusters":[{"name":"b","connectionParameters":{"host":"b-rw"},
+      "plugin":{"name":"pgbackrest.cnpg.opera.com","parameters":{"pgbackrestObjectName":"store-b"}}}]},
+    "status":{"lastPromotionToken":"older"}})");
+  REQUIRE(c.ok());
+  CHECK(c->promotion_in_progress);
+  CHECK(c->replica_source_streams);
+  auto done = ParseCluster(R"({"metadata":{"name":"c"},"spec":{"replica":{"promotionToken":"tok"}},
+    "status":{"lastPromotionToken":"tok"}})");
+  CHECK_FALSE(done->promotion_in_progress);
+}
+
+TEST_CASE("IsReplica follows CNPG: enabled, or a primary other than self") {
+  auto designated = ParseCluster(R"({"metadata":{"name":"cluster-dc-a"},
+    "spec":{"replica":{"self":"cluster-dc-a","primary":"cluster-dc-b","source":"cluster-dc-b"}}})");
+  CHECK(designated->is_replica);
+  auto primary = ParseCluster(R"({"metadata":{"name":"cluster-dc-a"},
+    "spec":{"replica":{"self":"cluster-dc-a","primary":"cluster-dc-a","source":"cluster-dc-b"}}})");
+  CHECK_FALSE(primary->is_replica);
+  auto enabled = ParseCluster(R"({"metadata":{"name":"x"},"spec":{"replica":{"enabled":true,"source":"y"}}})");
+  CHECK(enabled->is_replica);
+  auto disabled = ParseCluster(R"({"metadata":{"name":"x"},"spec":{"replica":{"enabled":false,"source":"y"}}})");
+  CHECK_FALSE(disabled->is_replica);
+}

@@ -15,7 +15,9 @@
 namespace cnpgi_pgbackrest {
 
 absl::StatusOr<ArchiveUse> RestoreSource(const ClusterView& cluster, absl::string_view pod_name) {
-  if (cluster.replica_source && !cluster.current_primary.empty() && cluster.current_primary == pod_name)
+  if (cluster.replica_source && cluster.promotion_in_progress) return *cluster.replica_source;
+  if (cluster.replica_source && cluster.is_replica && !cluster.current_primary.empty() &&
+      cluster.current_primary == pod_name)
     return *cluster.replica_source;
   if (cluster.current_primary.empty()) {
     if (cluster.recovery_source) return *cluster.recovery_source;
@@ -32,7 +34,7 @@ absl::StatusOr<ArchiveUse> RestoreSource(const ClusterView& cluster, absl::strin
 bool StreamingPossible(const ClusterView& cluster, absl::string_view pod_name) {
   if (cluster.current_primary.empty()) return false;  // bootstrap: nothing to stream from
   if (cluster.current_primary != pod_name) return true;
-  return cluster.replica_source.has_value() && cluster.replica_source_streams;
+  return cluster.is_replica && cluster.replica_source.has_value() && cluster.replica_source_streams;
 }
 
 absl::Status PgbackrestWalRestore::Fetch(const Stanza& stanza, const std::string& name, const std::string& dest,
@@ -90,7 +92,17 @@ absl::Status PgbackrestWalRestore::Restore(const WalRestoreRequest& request) {
     return Fetch(*stanza, name, dest, request.cancelled);
   }
   bool prefetching = options_.prefetch > 1 && !options_.spool_dir.empty() && kind == WalFileKind::kSegment;
-  if (!prefetching) return Fetch(*stanza, name, dest, request.cancelled);
+  // During a token-based promotion the demoted side archived its last segment as .partial;
+  // pgBackRest finds it only by that name, and PostgreSQL replays it as the segment.
+  auto fetch_requested = [&]() {
+    absl::Status s = Fetch(*stanza, name, dest, request.cancelled);
+    if (absl::IsNotFound(s) && kind == WalFileKind::kSegment && cluster->promotion_in_progress) {
+      absl::Status partial = Fetch(*stanza, absl::StrCat(name, ".partial"), dest, request.cancelled);
+      if (!absl::IsNotFound(partial)) return partial;
+    }
+    return s;
+  };
+  if (!prefetching) return fetch_requested();
 
   std::error_code ec;
   std::filesystem::create_directories(spool, ec);
@@ -117,7 +129,7 @@ absl::Status PgbackrestWalRestore::Restore(const WalRestoreRequest& request) {
     workers.emplace_back([&, i] {
       prefetched[i] = Fetch(*stanza, next[i], absl::StrCat(spool, "/", next[i]), request.cancelled);
     });
-  absl::Status requested = Fetch(*stanza, name, dest, request.cancelled);
+  absl::Status requested = fetch_requested();
   for (auto& w : workers) w.join();
   if (!requested.ok()) {
     for (const auto& n : next) unlink(absl::StrCat(spool, "/", n).c_str());

@@ -340,3 +340,44 @@ TEST_CASE("A replica prefetches ahead, then ends archive recovery once the archi
   CHECK(ReadFile(r.pgdata + "/pg_wal/" + segments[0]) == ReadFile(p.pg.pgdata() + "/pg_wal/" + segments[0]));
   CHECK(ListDir(spool).empty());
 }
+
+TEST_CASE("A promoting replica cluster gets the last segment from its .partial file") {
+  Primary p;
+  std::string archived = p.pg.SwitchWal();
+  REQUIRE_MESSAGE(p.pg.WaitArchived(std::chrono::seconds(60)), p.Diagnostics());
+  // The segment being written when the source was demoted: archived only as .partial.
+  p.pg.Sql("INSERT INTO wal_filler SELECT generate_series(1, 1000)");
+  std::string current = p.pg.Sql("SELECT pg_walfile_name(pg_current_wal_lsn())");
+  p.dir.WriteFile("pg-data/pg_wal/" + current + ".partial", ReadFile(p.pg.pgdata() + "/pg_wal/" + current));
+  auto push = RunAsPostgres({Programs::Get().standin, "wal-archive", "--cluster-json=" + p.cluster_file,
+                             "--plugins-dir=" + p.plugins, "--pgdata=" + p.pg.pgdata(), "pg_wal/" + current + ".partial"},
+                            {"POD_NAME=cluster-example-1"});
+  REQUIRE_MESSAGE(push.exit_code == 0, push.err);
+
+  // The replica cluster follows Archive 'local' and is being promoted with a token.
+  Replica r(p, "cluster-dc-b-1");
+  json promoting = ClusterJson("cluster-dc-b", "other-store", "cluster-dc-b-1");
+  promoting["spec"]["plugins"] = json::array();
+  promoting["spec"]["replica"] = {{"primary", "cluster-dc-b"}, {"source", "cluster-example"}, {"promotionToken", "token-1"}};
+  promoting["spec"]["externalClusters"] = json::array(
+      {{{"name", "cluster-example"},
+        {"plugin", {{"name", "pgbackrest.cnpg.opera.com"}, {"parameters", {{"pgbackrestObjectName", "local"}}}}}}});
+  promoting["status"]["lastPromotionToken"] = "";
+  p.dir.WriteFile("replica-cluster.json", promoting.dump());
+  auto res = RunAsPostgres({Programs::Get().standin, "wal-restore", "--cluster-json=" + r.cluster_file,
+                            "--plugins-dir=" + r.plugins, "--pgdata=" + r.pgdata, current, "pg_wal/RECOVERYXLOG"},
+                           {"POD_NAME=cluster-dc-b-1"});
+  REQUIRE_MESSAGE(res.exit_code == 0, res.err << r.sidecar->Log());
+  CHECK(ReadFile(r.pgdata + "/pg_wal/RECOVERYXLOG") == ReadFile(p.pg.pgdata() + "/pg_wal/" + current + ".partial"));
+
+  // Once the token is recorded, a missing segment is missing again.
+  promoting["status"]["lastPromotionToken"] = "token-1";
+  promoting["spec"]["replica"]["enabled"] = false;
+  promoting["spec"]["plugins"] = json::array({{{"name", "pgbackrest.cnpg.opera.com"},
+                                               {"parameters", {{"pgbackrestObjectName", "local"}}}}});
+  p.dir.WriteFile("replica-cluster.json", promoting.dump());
+  res = RunAsPostgres({Programs::Get().standin, "wal-restore", "--cluster-json=" + r.cluster_file,
+                       "--plugins-dir=" + r.plugins, "--pgdata=" + r.pgdata, current, "pg_wal/RECOVERYXLOG"},
+                      {"POD_NAME=cluster-dc-b-1"});
+  CHECK(res.exit_code == 1);
+}
