@@ -4,6 +4,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "pgbackrest/runner.h"
 
 namespace cnpgi_pgbackrest {
 namespace {
@@ -63,6 +64,14 @@ absl::StatusOr<StanzaCatalog> ParseStanzaInfo(const json& stanza) {
       c.backups.push_back(std::move(r));
     }
   }
+  if (auto it = stanza.find("repo"); it != stanza.end() && it->is_array()) {
+    for (const auto& r : *it) {
+      const json& st = Obj(r, "status");
+      if (Int(st, "code") != 0 && Int(st, "code") != 2)
+        absl::StrAppend(&c.repo_errors, c.repo_errors.empty() ? "" : "; ", "repo", Int(r, "key"), ": ",
+                        Str(st, "message"));
+    }
+  }
   if (auto it = stanza.find("archive"); it != stanza.end() && it->is_array()) {
     for (const auto& a : *it) {
       ArchiveRange r;
@@ -75,6 +84,14 @@ absl::StatusOr<StanzaCatalog> ParseStanzaInfo(const json& stanza) {
     }
   }
   return c;
+}
+
+absl::Status RequireReadable(const StanzaCatalog& catalog, const std::string& what) {
+  if (catalog.status_code == 0 || catalog.status_code == 1 || catalog.status_code == 2) return absl::OkStatus();
+  std::string detail =
+      CleanPgbackrestMessage(catalog.repo_errors.empty() ? catalog.status_message : catalog.repo_errors);
+  return absl::FailedPreconditionError(absl::StrCat(what, " cannot be read (pgbackrest info status ",
+                                                    catalog.status_code, "): ", detail));
 }
 
 }  // namespace cnpgi_pgbackrest

@@ -41,7 +41,12 @@ struct StanzaCatalog {
   std::string cipher;
   std::vector<BackupRecord> backups;  // oldest first, as pgBackRest lists them
   std::vector<ArchiveRange> archives;
+  std::string repo_errors;  // "repoN: message" of repositories pgBackRest could not read
 };
+
+// OK when pgBackRest could read the stanza (codes 0 ok, 1 missing, 2 no backups); otherwise
+// FAILED_PRECONDITION quoting the repositories' own errors (credentials, cipher key, network).
+absl::Status RequireReadable(const StanzaCatalog& catalog, const std::string& what);
 
 // Parses one element of the info array.
 absl::StatusOr<StanzaCatalog> ParseStanzaInfo(const nlohmann::json& stanza);

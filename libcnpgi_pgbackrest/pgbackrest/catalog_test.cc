@@ -39,3 +39,17 @@ TEST_CASE("ParseLsn") {
   CHECK_FALSE(ParseLsn("3000060"));
   CHECK_FALSE(ParseLsn("0/3000060x"));
 }
+
+TEST_CASE("An unreadable stanza reports the repository's own error") {
+  auto j = nlohmann::json::parse(R"({"name":"s","status":{"code":99,"message":"other"},"backup":[],"archive":[],
+    "repo":[{"key":1,"cipher":"aes-256-cbc","status":{"code":99,"message":"[CryptoError] unable to flush\nHINT: is or was the repo encrypted?"}}]})");
+  auto c = ParseStanzaInfo(j);
+  REQUIRE(c.ok());
+  auto s = RequireReadable(*c, "Archive 'a' stanza 's'");
+  CHECK(s.code() == absl::StatusCode::kFailedPrecondition);
+  CHECK(std::string(s.message()).find("Archive 'a' stanza 's' cannot be read (pgbackrest info status 99): repo1: "
+                                      "[CryptoError] unable to flush HINT: is or was the repo encrypted?") == 0);
+  CHECK(std::string(s.message()).find("check the Archive's encryption and encryptionKey") != std::string::npos);
+  c->status_code = 2;
+  CHECK(RequireReadable(*c, "x").ok());
+}

@@ -4,6 +4,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "pgbackrest/catalog.h"
 
 namespace cnpgi_pgbackrest {
 
@@ -68,12 +69,15 @@ void Engine::ForgetStanza(const Stanza& stanza) {
 absl::Status Engine::RequireEmptyArchive(const Stanza& stanza, const std::function<bool()>& cancelled) {
   auto info = Info(stanza, cancelled);
   if (!info.ok()) return info.status();
-  // Status 1: the stanza was never created, which is the empty case.
-  if (info->contains("status") && (*info)["status"].value("code", -1) == 1) return absl::OkStatus();
-  if (auto archives = info->find("archive"); archives != info->end() && archives->is_array()) {
-    for (const auto& a : *archives) {
-      std::string min = a.value("min", nlohmann::json()).is_string() ? a["min"].get<std::string>() : "";
-      std::string max = a.value("max", nlohmann::json()).is_string() ? a["max"].get<std::string>() : "";
+  auto catalog = ParseStanzaInfo(*info);
+  if (!catalog.ok()) return catalog.status();
+  std::string what = absl::StrCat("Archive '", stanza.use.archive_name, "' stanza '", stanza.use.stanza, "'");
+  // An archive that cannot be read is not known to be empty.
+  if (auto s = RequireReadable(*catalog, what); !s.ok()) return s;
+  {
+    for (const auto& a : catalog->archives) {
+      const std::string& min = a.min;
+      const std::string& max = a.max;
       if (!min.empty())
         return absl::FailedPreconditionError(absl::StrCat(
             "Archive '", stanza.use.archive_name, "' stanza '", stanza.use.stanza, "' already contains WAL (", min,
@@ -90,7 +94,13 @@ absl::StatusOr<nlohmann::json> Engine::Info(const Stanza& stanza, const std::fun
   auto result = Run(stanza, call);
   if (!result.ok()) return result.status();
   if (auto s = PgbackrestStatus(*result, "pgbackrest info"); !s.ok()) return s;
-  auto doc = nlohmann::json::parse(result->out, nullptr, false);
+  // A wrong cipher key makes pgBackRest quote decrypted bytes in status messages: not UTF-8.
+  std::string text = result->out;
+  for (char& ch : text) {
+    auto u = static_cast<unsigned char>(ch);
+    if (u >= 0x80 || (u < 0x20 && ch != '\n' && ch != '\t' && ch != '\r')) ch = '?';
+  }
+  auto doc = nlohmann::json::parse(text, nullptr, false);
   if (doc.is_discarded() || !doc.is_array())
     return absl::InternalError(absl::StrCat("pgbackrest info did not return a JSON array: ", result->out.substr(0, 200)));
   for (const auto& s : doc)

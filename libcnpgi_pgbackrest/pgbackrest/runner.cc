@@ -105,11 +105,29 @@ std::string PgbackrestErrorText(const ProcessResult& result) {
     std::size_t from = all.size() > 3 ? all.size() - 3 : 0;
     for (std::size_t i = from; i < all.size(); ++i) picked.emplace_back(all[i]);
   }
-  std::string text = absl::StrJoin(picked, " ");
-  if (text.size() > 2000) text = text.substr(0, 2000) + "...";
-  // A wrong cipher key makes pgBackRest quote decrypted garbage; keep messages printable.
+  return CleanPgbackrestMessage(absl::StrJoin(picked, " "));
+}
+
+std::string CleanPgbackrestMessage(std::string text) {
+  // An info file read with the wrong key is quoted back as binary: keep only what precedes it.
+  static const std::string kGarbageAfter = "found outside of section at line 1: ";
+  bool wrong_key = false;
+  for (std::size_t at = text.find(kGarbageAfter); at != std::string::npos; at = text.find(kGarbageAfter, at)) {
+    std::size_t from = at + kGarbageAfter.size();
+    std::size_t hint = text.find("HINT:", from);
+    std::size_t next = text.find("FormatError", from);
+    std::size_t end = std::min(hint, next);
+    text = text.substr(0, from) + "<binary data> " + (end == std::string::npos ? "" : text.substr(end));
+    at = from;
+    wrong_key = true;
+  }
   for (char& c : text)
-    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) c = '?';
+    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) c = ' ';
+  if (text.size() > 2000) text = text.substr(0, 2000) + "...";
+  if (wrong_key || absl::StrContains(text, "[CryptoError] unable to flush") ||
+      absl::StrContains(text, "cipher header invalid"))
+    absl::StrAppend(&text, " (the repository does not decrypt with the configured key: check the Archive's "
+                           "encryption and encryptionKey)");
   return text;
 }
 

@@ -70,6 +70,10 @@ class PgbackrestRunner {
 // OK for exit 0; otherwise a status whose code fits the failure and whose message quotes pgBackRest.
 absl::Status PgbackrestStatus(const ProcessResult& result, absl::string_view what);
 
+// pgBackRest text made fit for a status message: printable, decrypted garbage cut out, and a
+// hint where the cause is almost always a wrong encryption key.
+std::string CleanPgbackrestMessage(std::string text);
+
 // The "ERROR: [nnn]: ..." and "HINT: ..." lines of pgBackRest output, joined; or the last lines.
 std::string PgbackrestErrorText(const ProcessResult& result);
 

@@ -62,6 +62,9 @@ TEST_CASE("PgbackrestStatus maps exit codes and quotes pgBackRest's error") {
   CHECK(garbled.code() == absl::StatusCode::kFailedPrecondition);
   CHECK(std::string(garbled.message()).find("repo1: [FormatError]") != std::string::npos);
   CHECK(std::string(garbled.message()).find('\xff') == std::string::npos);
+  CHECK(std::string(garbled.message()).find("line 1: <binary data>") != std::string::npos);
+  CHECK(std::string(garbled.message()).find("Salted__") == std::string::npos);
+  CHECK(std::string(garbled.message()).find("check the Archive's encryption and encryptionKey") != std::string::npos);
   r.exit_code = 0;
   CHECK(PgbackrestStatus(r, "x").ok());
   r.timed_out = true;

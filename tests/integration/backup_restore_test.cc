@@ -26,10 +26,13 @@ struct Source {
   json cluster = ClusterJson("cluster-example", "local");
   Postgres pg{dir};
   std::unique_ptr<Sidecar> sidecar;
+  std::vector<std::string> secrets;  // Secret values the sidecars get (S3 variant)
 
-  Source() {
+  // The Archive is called "local" in both variants; by default a posix repository.
+  explicit Source(json archive = json(), std::vector<std::string> secret_env = {}) : secrets(std::move(secret_env)) {
     RequireService(HavePostgresAndPgbackrest(), "PostgreSQL 15 and pgBackRest");
-    dir.WriteFile("archives.json", json::array({PosixArchive("local", repo)}).dump(2));
+    if (archive.is_null()) archive = PosixArchive("local", repo);
+    dir.WriteFile("archives.json", json::array({archive}).dump(2));
     dir.WriteFile("cluster.json", cluster.dump());
     pg.InitDb();
     pg.Configure({"archive_mode = on",
@@ -39,7 +42,8 @@ struct Source {
                                                          .pgdata = pg.pgdata(),
                                                          .pg_socket_dir = pg.socket_dir(),
                                                          .pg_port = pg.port(),
-                                                         .archives_file = archives_file});
+                                                         .archives_file = archives_file,
+                                                         .env = secrets});
     std::string out;
     REQUIRE_MESSAGE(sidecar->Start(&out), out);
     pg.Start();
@@ -101,7 +105,8 @@ struct Recovery {
   std::unique_ptr<Sidecar> sidecar;
   json cluster;
 
-  Recovery(const Source& src, const json& target) {
+  Recovery(const Source& src, const json& target, const json& spec_extra = json::object(),
+           std::vector<std::string> sidecar_env = {}, std::vector<std::string> flags = {}) {
     cluster = ClusterJson("cluster-restore", "local", "");
     cluster["spec"].erase("plugins");  // recovery only: it does not archive
     cluster["spec"]["bootstrap"] = {{"recovery", {{"source", "origin"}}}};
@@ -112,6 +117,9 @@ struct Recovery {
            {{"name", "pgbackrest.cnpg.opera.com"},
             {"parameters", {{"pgbackrestObjectName", "local"}, {"stanza", "cluster-example"}}}}}}});
     cluster["status"] = {{"phase", "Setting up primary"}, {"currentPrimary", ""}, {"targetPrimary", "cluster-restore-1"}};
+    for (auto& [k, v] : spec_extra.items()) cluster["spec"][k] = v;
+    if (sidecar_env.empty()) sidecar_env = src.secrets;
+    flags.push_back("--instance-manager=" + Programs::Get().standin);
     dir.WriteFile("cluster.json", cluster.dump());
     sidecar = std::make_unique<Sidecar>(Sidecar::Options{.plugins_dir = plugins,
                                                          .work_dir = dir.MakeDir("work"),
@@ -120,7 +128,8 @@ struct Recovery {
                                                          .pg_port = pg.port(),
                                                          .archives_file = src.archives_file,
                                                          .pod_name = "cluster-restore-1",
-                                                         .extra_flags = {"--instance-manager=" + Programs::Get().standin}});
+                                                         .env = sidecar_env,
+                                                         .extra_flags = flags});
     std::string out;
     REQUIRE_MESSAGE(sidecar->Start(&out), out);
   }
@@ -268,6 +277,59 @@ TEST_CASE("Backups, then recovery to every target CNPG offers, each with exactly
     CHECK(hook.err.find("is not empty; refusing to restore over existing data") != std::string::npos);
     CHECK(ReadFile(r.pg.pgdata() + "/precious") == "data");
   }
+  {
+    INFO("spec.walStorage: pg_wal is moved to the WAL volume and linked");
+    ScratchDir wal_volume("walvol");
+    std::string wal_dir = wal_volume.MakeDir("pg_wal");
+    Recovery r(src, json(), {{"walStorage", {{"size", "1Gi"}}}}, {}, {"--wal-storage-dir=" + wal_dir});
+    r.Recover();
+    CHECK(std::filesystem::is_symlink(r.pg.pgdata() + "/pg_wal"));
+    CHECK(std::filesystem::read_symlink(r.pg.pgdata() + "/pg_wal") == wal_dir);
+    CHECK(r.Batches() == "1,2,3,4,5,6,7");
+    r.pg.Stop();
+  }
   // Restores only read: the source repository is unchanged.
   CHECK(src.RepoSnapshot() == repo_before);
+}
+
+TEST_CASE("Backup and point-in-time recovery on S3 with an encrypted repository") {
+  auto s3 = S3Service::FromEnv();
+  RequireService(s3.has_value(), "the S3 test service (tests/services/rgw.sh)");
+  std::string path = "/it-backup-" + std::to_string(getpid());
+  Source src(S3Archive("local", *s3, path, s3->port), SecretEnv(*s3, s3->secret, "backup-cipher-1"));
+  src.Insert(1);
+  json full = src.Backup("s3-full", {{"type", "full"}});
+  src.Insert(2);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  std::string time_after_2 =
+      src.pg.Sql("SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') || '+00'");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  src.Insert(3);
+  src.pg.SwitchWal();
+  REQUIRE(src.pg.WaitArchived(std::chrono::seconds(60)));
+  CHECK(full["pluginMetadata"]["type"] == "full");
+  // Backup files in the bucket are encrypted too.
+  auto keys = s3->ListKeys(path.substr(1) + "/backup/cluster-example/" + full["backupId"].get<std::string>() + "/");
+  REQUIRE_FALSE(keys.empty());
+  auto manifest = std::find_if(keys.begin(), keys.end(), [](const std::string& k) { return k.ends_with("backup.manifest"); });
+  REQUIRE(manifest != keys.end());
+  CHECK(s3->GetObjectPrefix(*manifest, 8) == "Salted__");
+  src.pg.Stop();
+
+  {
+    INFO("targetTime on S3");
+    Recovery r(src, {{"targetTime", time_after_2}});
+    r.Recover();
+    CHECK(r.Batches() == "1,2");
+    r.pg.Stop();
+  }
+  {
+    INFO("the wrong encryption key cannot restore, and says why");
+    Recovery r(src, json(), json::object(), SecretEnv(*s3, s3->secret, "not-the-key"));
+    auto hook = r.RestoreHook();
+    CHECK(hook.exit_code != 0);
+    CHECK_MESSAGE(hook.err.find("Archive 'local' stanza 'cluster-example' cannot be read") != std::string::npos, hook.err);
+    CHECK(hook.err.find("repo1: ") != std::string::npos);
+    CHECK_FALSE(FileExists(r.pg.pgdata() + "/PG_VERSION"));
+  }
 }

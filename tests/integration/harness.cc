@@ -453,6 +453,32 @@ json ClusterJson(const std::string& name, const std::string& archive, const std:
                        {"walCapabilities", json::array({"TYPE_ARCHIVE_WAL", "TYPE_RESTORE_WAL"})}}})}}}};
 }
 
+json S3Archive(const std::string& name, const S3Service& s3, const std::string& path, int port) {
+  return json{{"apiVersion", "pgbackrest.cnpg.opera.com/v1"},
+              {"kind", "Archive"},
+              {"metadata", {{"name", name}, {"namespace", "default"}}},
+              {"spec",
+               {{"configuration",
+                 {{"repositories",
+                   json::array({{{"destinationPath", path},
+                                 {"bucket", s3.bucket},
+                                 {"endpointURL", s3.endpoint + ":" + std::to_string(port)},
+                                 {"uriStyle", "path"},
+                                 {"endpointCA", {{"name", "s3-ca"}, {"key", "ca.crt"}}},
+                                 {"encryption", "aes-256-cbc"},
+                                 {"encryptionKey", {{"name", "s3-creds"}, {"key", "ENCRYPTION_KEY"}}},
+                                 {"s3Credentials",
+                                  {{"region", s3.region},
+                                   {"accessKeyId", {{"name", "s3-creds"}, {"key", "ACCESS_KEY_ID"}}},
+                                   {"secretAccessKey", {{"name", "s3-creds"}, {"key", "ACCESS_SECRET_KEY"}}}}}}})},
+                  {"compression", "zst"}}}}}};
+}
+
+std::vector<std::string> SecretEnv(const S3Service& s3, const std::string& secret, const std::string& cipher) {
+  return {"CNPGI_SECRET_s3-creds_ACCESS_KEY_ID=" + s3.key, "CNPGI_SECRET_s3-creds_ACCESS_SECRET_KEY=" + secret,
+          "CNPGI_SECRET_s3-creds_ENCRYPTION_KEY=" + cipher, "CNPGI_SECRET_s3-ca_ca.crt=" + ReadFile(s3.ca_file)};
+}
+
 json PosixArchive(const std::string& name, const std::string& path) {
   return json{{"apiVersion", "pgbackrest.cnpg.opera.com/v1"},
               {"kind", "Archive"},

@@ -139,6 +139,12 @@ struct S3Service {
 // A Cluster JSON as CNPG sends it (metadata, spec and status), for cluster `name` using Archive `archive`.
 json ClusterJson(const std::string& name, const std::string& archive, const std::string& pod = "cluster-example-1");
 
+// An Archive with one S3 repository on the test RGW (TLS with its CA, aes-256-cbc, zstd) at path.
+json S3Archive(const std::string& name, const S3Service& s3, const std::string& path, int port);
+
+// The Secret values of S3Archive as the operator injects them (CNPGI_SECRET_* env).
+std::vector<std::string> SecretEnv(const S3Service& s3, const std::string& secret, const std::string& cipher);
+
 // An Archive object with one posix repository at path.
 json PosixArchive(const std::string& name, const std::string& path);
 
