@@ -11,42 +11,11 @@ using namespace cnpgi_it;
 
 namespace {
 
-bool HavePostgresAndPgbackrest() {
-  return FileExists("/usr/lib/postgresql/15/bin/initdb") && FileExists("/usr/bin/pgbackrest");
-}
-
-// The source cluster: archives through the plugin and takes backups through it.
-struct Source {
-  ScratchDir dir{"backup"};
-  std::string repo = dir.MakeDir("repo");
-  std::string plugins = dir.MakeDir("plugins");
-  std::string work = dir.MakeDir("work");
-  std::string cluster_file = dir / "cluster.json";
-  std::string archives_file = dir / "archives.json";
-  json cluster = ClusterJson("cluster-example", "local");
-  Postgres pg{dir};
-  std::unique_ptr<Sidecar> sidecar;
-  std::vector<std::string> secrets;  // Secret values the sidecars get (S3 variant)
-
-  // The Archive is called "local" in both variants; by default a posix repository.
-  explicit Source(json archive = json(), std::vector<std::string> secret_env = {}) : secrets(std::move(secret_env)) {
-    RequireService(HavePostgresAndPgbackrest(), "PostgreSQL 15 and pgBackRest");
-    if (archive.is_null()) archive = PosixArchive("local", repo);
-    dir.WriteFile("archives.json", json::array({archive}).dump(2));
-    dir.WriteFile("cluster.json", cluster.dump());
-    pg.InitDb();
-    pg.Configure({"archive_mode = on",
-                  "archive_command = '" + ArchiveCommand(cluster_file, plugins, "cluster-example-1") + "'"});
-    sidecar = std::make_unique<Sidecar>(Sidecar::Options{.plugins_dir = plugins,
-                                                         .work_dir = work,
-                                                         .pgdata = pg.pgdata(),
-                                                         .pg_socket_dir = pg.socket_dir(),
-                                                         .pg_port = pg.port(),
-                                                         .archives_file = archives_file,
-                                                         .env = secrets});
-    std::string out;
-    REQUIRE_MESSAGE(sidecar->Start(&out), out);
-    pg.Start();
+// The source cluster: archives through the plugin to the Archive "local" and takes backups through it.
+struct Source : ArchivingPrimary {
+  // By default a posix repository; the S3 variant passes its Archive and Secret values.
+  explicit Source(json archive = json(), std::vector<std::string> secret_env = {})
+      : ArchivingPrimary("backup", "local", std::move(archive), std::move(secret_env)) {
     pg.Sql("CREATE TABLE events(batch int, id int)");
   }
 
@@ -118,7 +87,7 @@ struct Recovery {
             {"parameters", {{"pgbackrestObjectName", "local"}, {"stanza", "cluster-example"}}}}}}});
     cluster["status"] = {{"phase", "Setting up primary"}, {"currentPrimary", ""}, {"targetPrimary", "cluster-restore-1"}};
     for (auto& [k, v] : spec_extra.items()) cluster["spec"][k] = v;
-    if (sidecar_env.empty()) sidecar_env = src.secrets;
+    if (sidecar_env.empty()) sidecar_env = src.sidecar_env;
     flags.push_back("--instance-manager=" + Programs::Get().standin);
     dir.WriteFile("cluster.json", cluster.dump());
     sidecar = std::make_unique<Sidecar>(Sidecar::Options{.plugins_dir = plugins,

@@ -346,6 +346,54 @@ void Sidecar::Kill(int sig) {
   pid_ = -1;
 }
 
+// --- ArchivingPrimary ---------------------------------------------------------
+
+ArchivingPrimary::ArchivingPrimary(const std::string& label, const std::string& archive_name, json archive,
+                                   std::vector<std::string> env)
+    : dir(label),
+      repo(dir.MakeDir("repo")),
+      plugins(dir.MakeDir("plugins")),
+      work(dir.MakeDir("work")),
+      cluster_file(dir / "cluster.json"),
+      archives_file(dir / "archives.json"),
+      cluster(ClusterJson("cluster-example", archive_name)),
+      pg(dir),
+      sidecar_env(std::move(env)) {
+  RequireService(FileExists("/usr/lib/postgresql/15/bin/initdb") && FileExists("/usr/bin/pgbackrest"),
+                 "PostgreSQL 15 and pgBackRest");
+  WriteArchives(archive.is_null() ? PosixArchive(archive_name, repo) : archive);
+  WriteCluster();
+  pg.InitDb();
+  pg.Configure({"archive_mode = on",
+                "archive_command = '" + ArchiveCommand(cluster_file, plugins, "cluster-example-1") + "'"});
+  StartSidecar();
+  pg.Start();
+}
+
+void ArchivingPrimary::WriteCluster() const { dir.WriteFile("cluster.json", cluster.dump()); }
+
+void ArchivingPrimary::WriteArchives(const json& archive) const {
+  dir.WriteFile("archives.json", json::array({archive}).dump(2));
+}
+
+void ArchivingPrimary::StartSidecar() {
+  sidecar.reset();  // stops the previous one first: the socket is refused while it lives
+  sidecar = std::make_unique<Sidecar>(Sidecar::Options{.plugins_dir = plugins,
+                                                       .work_dir = work,
+                                                       .pgdata = pg.pgdata(),
+                                                       .pg_socket_dir = pg.socket_dir(),
+                                                       .pg_port = pg.port(),
+                                                       .archives_file = archives_file,
+                                                       .env = sidecar_env,
+                                                       .extra_flags = sidecar_flags});
+  std::string out;
+  REQUIRE_MESSAGE(sidecar->Start(&out), "sidecar did not start: " << out);
+}
+
+std::string ArchivingPrimary::Diagnostics() const {
+  return "--- sidecar log ---\n" + sidecar->Log() + "\n--- postgres log ---\n" + pg.LogText();
+}
+
 // --- S3 -----------------------------------------------------------------------
 
 std::optional<S3Service> S3Service::FromEnv() {

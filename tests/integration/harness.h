@@ -124,6 +124,32 @@ class Sidecar {
   std::string log_path_;
 };
 
+// A primary whose archive_command is CNPG's wal-archive (the stand-in) through its own sidecar,
+// archiving to the Archive called archive_name (by default a posix repository at <dir>/repo).
+class ArchivingPrimary {
+ public:
+  ArchivingPrimary(const std::string& label, const std::string& archive_name, json archive = json(),
+                   std::vector<std::string> sidecar_env = {});
+
+  void WriteCluster() const;
+  void WriteArchives(const json& archive) const;
+  // (Re)starts the sidecar with sidecar_env and sidecar_flags.
+  void StartSidecar();
+  std::string Diagnostics() const;
+
+  ScratchDir dir;
+  std::string repo;
+  std::string plugins;
+  std::string work;
+  std::string cluster_file;
+  std::string archives_file;
+  json cluster;
+  Postgres pg;
+  std::unique_ptr<Sidecar> sidecar;
+  std::vector<std::string> sidecar_env;
+  std::vector<std::string> sidecar_flags;
+};
+
 // S3 settings exported by tests/services/rgw.sh (CNPGI_TEST_S3_*), if present.
 struct S3Service {
   std::string endpoint;

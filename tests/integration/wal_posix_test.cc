@@ -15,46 +15,9 @@ using namespace cnpgi_it;
 
 namespace {
 
-bool HavePostgresAndPgbackrest() {
-  return FileExists("/usr/lib/postgresql/15/bin/initdb") && FileExists("/usr/bin/pgbackrest");
-}
-
-// A primary instance whose archive_command is CNPG's wal-archive (the stand-in) through our sidecar.
-struct Primary {
-  ScratchDir dir{"wal-posix"};
-  std::string repo = dir.MakeDir("repo");
-  std::string plugins = dir.MakeDir("plugins");
-  std::string work = dir.MakeDir("work");
-  std::string cluster_file = dir / "cluster.json";
-  std::string archives_file = dir / "archives.json";
-  json cluster = ClusterJson("cluster-example", "local");
-  Postgres pg{dir};
-  std::unique_ptr<Sidecar> sidecar;
-
-  Primary() {
-    RequireService(HavePostgresAndPgbackrest(), "PostgreSQL 15 and pgBackRest");
-    dir.WriteFile("archives.json", json::array({PosixArchive("local", repo)}).dump(2));
-    WriteCluster();
-    pg.InitDb();
-    pg.Configure({"archive_mode = on",
-                  "archive_command = '" + ArchiveCommand(cluster_file, plugins, "cluster-example-1") + "'"});
-    StartSidecar();
-    pg.Start();
-  }
-
-  void WriteCluster() { dir.WriteFile("cluster.json", cluster.dump()); }
-
-  void StartSidecar(std::vector<std::string> extra_env = {}) {
-    sidecar = std::make_unique<Sidecar>(Sidecar::Options{.plugins_dir = plugins,
-                                                         .work_dir = work,
-                                                         .pgdata = pg.pgdata(),
-                                                         .pg_socket_dir = pg.socket_dir(),
-                                                         .pg_port = pg.port(),
-                                                         .archives_file = archives_file,
-                                                         .env = std::move(extra_env)});
-    std::string out;
-    REQUIRE_MESSAGE(sidecar->Start(&out), "sidecar did not start: " << out);
-  }
+// A primary archiving to the posix Archive "local".
+struct Primary : ArchivingPrimary {
+  Primary() : ArchivingPrimary("wal-posix", "local") {}
 
   // Segment files the repository holds for the stanza (names without the checksum suffix).
   std::vector<std::string> RepoSegments() const {
@@ -70,9 +33,6 @@ struct Primary {
     return out;
   }
 
-  std::string Diagnostics() const {
-    return "--- sidecar log ---\n" + sidecar->Log() + "\n--- postgres log ---\n" + ReadFile(dir / "pg.log");
-  }
 };
 
 // A second instance directory (a replica Pod) with its own sidecar reading the same Archive.

@@ -16,45 +16,23 @@ std::string UniquePath() {
   return "/it-" + std::to_string(getpid()) + "-" + std::to_string(rd() % 1000000);
 }
 
-struct S3Primary {
+constexpr const char* kCipher = "wal-cipher-pass-1";
+
+// A primary archiving to the encrypted S3 Archive "rgw" under a path of its own.
+struct S3Primary : ArchivingPrimary {
   S3Service s3;
-  ScratchDir dir{"wal-s3"};
-  std::string path = UniquePath();
-  std::string plugins = dir.MakeDir("plugins");
-  std::string work = dir.MakeDir("work");
-  std::string cluster_file = dir / "cluster.json";
-  std::string archives_file = dir / "archives.json";
-  json cluster = ClusterJson("cluster-example", "rgw");
-  Postgres pg{dir};
-  std::unique_ptr<Sidecar> sidecar;
+  std::string path;
 
-  explicit S3Primary(S3Service service) : s3(std::move(service)) {
-    dir.WriteFile("archives.json", json::array({S3Archive("rgw", s3, path, s3.port)}).dump(2));
-    dir.WriteFile("cluster.json", cluster.dump());
-    pg.InitDb();
-    pg.Configure({"archive_mode = on",
-                  "archive_command = '" + ArchiveCommand(cluster_file, plugins, "cluster-example-1") + "'"});
-    StartSidecar(s3.secret);
-    pg.Start();
-  }
+  explicit S3Primary(S3Service service, std::string unique = UniquePath())
+      : ArchivingPrimary("wal-s3", "rgw", S3Archive("rgw", service, unique, service.port),
+                         SecretEnv(service, service.secret, kCipher)),
+        s3(std::move(service)),
+        path(std::move(unique)) {}
 
-  std::vector<std::string> extra_flags;
-
-  void StartSidecar(const std::string& secret, const std::string& cipher = "wal-cipher-pass-1") {
-    sidecar = std::make_unique<Sidecar>(Sidecar::Options{.plugins_dir = plugins,
-                                                         .work_dir = work,
-                                                         .pgdata = pg.pgdata(),
-                                                         .pg_socket_dir = pg.socket_dir(),
-                                                         .pg_port = pg.port(),
-                                                         .archives_file = archives_file,
-                                                         .env = SecretEnv(s3, secret, cipher),
-                                                         .extra_flags = extra_flags});
-    std::string out;
-    REQUIRE_MESSAGE(sidecar->Start(&out), "sidecar did not start: " << out);
-  }
-
-  std::string Diagnostics() const {
-    return "--- sidecar log ---\n" + sidecar->Log() + "\n--- postgres log ---\n" + ReadFile(dir / "pg.log");
+  // Restarts the sidecar with another S3 secret (as after a Secret change).
+  void RestartWithSecret(const std::string& secret) {
+    sidecar_env = SecretEnv(s3, secret, kCipher);
+    StartSidecar();
   }
 
   // Segment object keys in the bucket for this stanza.
@@ -102,12 +80,17 @@ TEST_CASE("WAL goes to S3 encrypted and comes back byte for byte") {
   p.dir.MakeDir("replica-data/global");  // as copied from the primary
   p.dir.WriteFile("replica-data/global/pg_control", ReadFile(p.pg.pgdata() + "/global/pg_control"));
   std::string rplugins = p.dir.MakeDir("replica-plugins");
-  Sidecar replica(Sidecar::Options{.plugins_dir = rplugins,
-                                   .work_dir = p.dir.MakeDir("replica-work"),
-                                   .pgdata = rdata,
-                                   .archives_file = p.archives_file,
-                                   .pod_name = "cluster-example-2",
-                                   .env = SecretEnv(p.s3, p.s3.secret, "wal-cipher-pass-1")});
+  // A replica Pod's sidecar, with the given encryption key.
+  auto replica_sidecar = [&](const std::string& work, const std::string& cipher) {
+    return std::make_unique<Sidecar>(Sidecar::Options{.plugins_dir = rplugins,
+                                                      .work_dir = p.dir.MakeDir(work),
+                                                      .pgdata = rdata,
+                                                      .archives_file = p.archives_file,
+                                                      .pod_name = "cluster-example-2",
+                                                      .env = SecretEnv(p.s3, p.s3.secret, cipher)});
+  };
+  auto replica_owner = replica_sidecar("replica-work", kCipher);
+  Sidecar& replica = *replica_owner;
   std::string out;
   REQUIRE_MESSAGE(replica.Start(&out), out);
   for (const auto& seg : segments) {
@@ -120,12 +103,8 @@ TEST_CASE("WAL goes to S3 encrypted and comes back byte for byte") {
 
   // The wrong encryption key cannot read the archive, and says so.
   replica.Kill();
-  Sidecar wrong_key(Sidecar::Options{.plugins_dir = rplugins,
-                                     .work_dir = p.dir.MakeDir("replica-work2"),
-                                     .pgdata = rdata,
-                                     .archives_file = p.archives_file,
-                                     .pod_name = "cluster-example-2",
-                                     .env = SecretEnv(p.s3, p.s3.secret, "not-the-pass")});
+  auto wrong_key_owner = replica_sidecar("replica-work2", "not-the-pass");
+  Sidecar& wrong_key = *wrong_key_owner;
   REQUIRE_MESSAGE(wrong_key.Start(&out), out);
   auto s = CallRestore(wrong_key.socket_path(), p.cluster.dump(), segments[0], rdata + "/pg_wal/RECOVERYXLOG");
   CHECK_FALSE(s.ok());
@@ -139,8 +118,7 @@ TEST_CASE("Wrong S3 credentials: archiving fails with pgBackRest's reason and no
   std::string first = p.pg.SwitchWal();
   REQUIRE_MESSAGE(p.pg.WaitArchived(std::chrono::seconds(120)), p.Diagnostics());
 
-  p.sidecar->Kill();
-  p.StartSidecar("this-is-not-the-secret");
+  p.RestartWithSecret("this-is-not-the-secret");
   std::string held = p.pg.SwitchWal();
   auto s = CallArchive(p.sidecar->socket_path(), p.cluster.dump(), p.pg.pgdata() + "/pg_wal/" + held);
   INFO("message: " << s.error_message());
@@ -153,8 +131,7 @@ TEST_CASE("Wrong S3 credentials: archiving fails with pgBackRest's reason and no
   CHECK_MESSAGE(std::find(ready.begin(), ready.end(), held) != ready.end(), "segment must stay .ready");
 
   // With the right secret back, PostgreSQL's retry archives it.
-  p.sidecar->Kill();
-  p.StartSidecar(p.s3.secret);
+  p.RestartWithSecret(p.s3.secret);
   p.pg.NudgeArchiver();
   REQUIRE_MESSAGE(p.pg.WaitArchived(std::chrono::seconds(120)), p.Diagnostics());
   auto keys = p.SegmentKeys();
@@ -169,10 +146,9 @@ TEST_CASE("S3 unreachable: a clear UNAVAILABLE-class error, bounded, and the seg
 
   // Point the Archive at a port where nothing listens.
   int closed = FreeTcpPort();
-  p.dir.WriteFile("archives.json", json::array({S3Archive("rgw", p.s3, p.path, closed)}).dump(2));
-  p.sidecar->Kill();
-  p.extra_flags = {"--wal-io-timeout=0.5s"};  // keep pgBackRest's eight retries short
-  p.StartSidecar(p.s3.secret);
+  p.WriteArchives(S3Archive("rgw", p.s3, p.path, closed));
+  p.sidecar_flags = {"--wal-io-timeout=0.5s"};  // keep pgBackRest's eight retries short
+  p.StartSidecar();
   std::string held = p.pg.SwitchWal();
   auto s = CallArchive(p.sidecar->socket_path(), p.cluster.dump(), p.pg.pgdata() + "/pg_wal/" + held);
   INFO("message: " << s.error_message());

@@ -86,6 +86,16 @@ grpc::Status Call(const std::function<grpc::Status(grpc::ClientContext*)>& fn) {
   return fn(&ctx);
 }
 
+// One service's GetCapabilities; false with the reason in *error.
+template <typename Service, typename Result>
+bool GetCapabilities(const std::shared_ptr<grpc::Channel>& channel, const char* service, Result* result,
+                     std::string* error) {
+  auto stub = Service::NewStub(channel);
+  grpc::Status s = Call([&](auto* c) { return stub->GetCapabilities(c, {}, result); });
+  if (!s.ok()) *error = std::string(service) + "/GetCapabilities: " + s.error_message();
+  return s.ok();
+}
+
 // Dials and runs GetPluginMetadata, GetPluginCapabilities, per-service GetCapabilities in CNPG's order, Probe.
 std::optional<Plugin> Load(const std::string& socket, const std::string& name, std::string* error) {
   Plugin p;
@@ -102,56 +112,43 @@ std::optional<Plugin> Load(const std::string& socket, const std::string& name, s
   for (const auto& c : caps.capabilities()) p.services.insert(c.service().type());
   using T = id::PluginCapability::Service;
   auto need = [&](int t) { return p.services.count(t) > 0; };
+  // In CNPG's fixed order; an error in any of them fails the whole plugin load.
   if (need(T::TYPE_OPERATOR_SERVICE)) {
-    auto stub = cnpgi::operator_::v1::Operator::NewStub(p.channel);
     cnpgi::operator_::v1::OperatorCapabilitiesResult r;
-    s = Call([&](auto* c) { return stub->GetCapabilities(c, {}, &r); });
-    if (!s.ok()) return *error = "Operator/GetCapabilities: " + s.error_message(), std::nullopt;
+    if (!GetCapabilities<cnpgi::operator_::v1::Operator>(p.channel, "Operator", &r, error)) return std::nullopt;
   }
   if (need(T::TYPE_LIFECYCLE_SERVICE)) {
-    auto stub = cnpgi::operator_lifecycle::v1::OperatorLifecycle::NewStub(p.channel);
     cnpgi::operator_lifecycle::v1::OperatorLifecycleCapabilitiesResponse r;
-    s = Call([&](auto* c) { return stub->GetCapabilities(c, {}, &r); });
-    if (!s.ok()) return *error = "OperatorLifecycle/GetCapabilities: " + s.error_message(), std::nullopt;
+    if (!GetCapabilities<cnpgi::operator_lifecycle::v1::OperatorLifecycle>(p.channel, "OperatorLifecycle", &r, error))
+      return std::nullopt;
   }
   if (need(T::TYPE_WAL_SERVICE)) {
-    auto stub = wal::WAL::NewStub(p.channel);
     wal::WALCapabilitiesResult r;
-    s = Call([&](auto* c) { return stub->GetCapabilities(c, {}, &r); });
-    if (!s.ok()) return *error = "WAL/GetCapabilities: " + s.error_message(), std::nullopt;
+    if (!GetCapabilities<wal::WAL>(p.channel, "WAL", &r, error)) return std::nullopt;
     for (const auto& c : r.capabilities()) p.wal_rpcs.insert(c.rpc().type());
   }
   if (need(T::TYPE_BACKUP_SERVICE)) {
-    auto stub = cnpgi::backup::v1::Backup::NewStub(p.channel);
     cnpgi::backup::v1::BackupCapabilitiesResult r;
-    s = Call([&](auto* c) { return stub->GetCapabilities(c, {}, &r); });
-    if (!s.ok()) return *error = "Backup/GetCapabilities: " + s.error_message(), std::nullopt;
+    if (!GetCapabilities<cnpgi::backup::v1::Backup>(p.channel, "Backup", &r, error)) return std::nullopt;
     for (const auto& c : r.capabilities()) p.backup_rpcs.insert(c.rpc().type());
   }
   if (need(T::TYPE_RECONCILER_HOOKS)) {
-    auto stub = cnpgi::reconciler::v1::ReconcilerHooks::NewStub(p.channel);
     cnpgi::reconciler::v1::ReconcilerHooksCapabilitiesResult r;
-    s = Call([&](auto* c) { return stub->GetCapabilities(c, {}, &r); });
-    if (!s.ok()) return *error = "ReconcilerHooks/GetCapabilities: " + s.error_message(), std::nullopt;
+    if (!GetCapabilities<cnpgi::reconciler::v1::ReconcilerHooks>(p.channel, "ReconcilerHooks", &r, error))
+      return std::nullopt;
   }
   if (need(T::TYPE_RESTORE_JOB)) {
-    auto stub = wal::RestoreJobHooks::NewStub(p.channel);
     wal::RestoreJobHooksCapabilitiesResult r;
-    s = Call([&](auto* c) { return stub->GetCapabilities(c, {}, &r); });
-    if (!s.ok()) return *error = "RestoreJobHooks/GetCapabilities: " + s.error_message(), std::nullopt;
+    if (!GetCapabilities<wal::RestoreJobHooks>(p.channel, "RestoreJobHooks", &r, error)) return std::nullopt;
     for (const auto& c : r.capabilities()) p.restore_kinds.insert(c.kind());
   }
   if (need(T::TYPE_POSTGRES)) {
-    auto stub = id::Postgres::NewStub(p.channel);
     id::PostgresCapabilitiesResult r;
-    s = Call([&](auto* c) { return stub->GetCapabilities(c, {}, &r); });
-    if (!s.ok()) return *error = "Postgres/GetCapabilities: " + s.error_message(), std::nullopt;
+    if (!GetCapabilities<id::Postgres>(p.channel, "Postgres", &r, error)) return std::nullopt;
   }
   if (need(T::TYPE_METRICS)) {
-    auto stub = cnpgi::metrics::v1::Metrics::NewStub(p.channel);
     cnpgi::metrics::v1::MetricsCapabilitiesResult r;
-    s = Call([&](auto* c) { return stub->GetCapabilities(c, {}, &r); });
-    if (!s.ok()) return *error = "Metrics/GetCapabilities: " + s.error_message(), std::nullopt;
+    if (!GetCapabilities<cnpgi::metrics::v1::Metrics>(p.channel, "Metrics", &r, error)) return std::nullopt;
   }
   // Taking the connection from the pool probes it; the answer's `ready` is ignored, as in CNPG.
   id::ProbeResponse probe;
