@@ -51,6 +51,8 @@ ABSL_FLAG(std::string, pgbackrest, "pgbackrest", "pgbackrest binary");
 ABSL_FLAG(absl::Duration, wal_timeout, absl::Minutes(5), "longest a single archive-push/archive-get may take");
 ABSL_FLAG(absl::Duration, wal_io_timeout, absl::Seconds(10),
           "pgBackRest io-timeout for archive-push/archive-get (it retries about 8 times before failing)");
+ABSL_FLAG(int, wal_push_parallel, 0,
+          "WAL segments pushed in parallel when PostgreSQL has a backlog (0: the number of cores; 1: one at a time)");
 ABSL_FLAG(int, wal_prefetch, 4,
           "WAL segments fetched in parallel per restore_command call (the requested one included; 1: no prefetch)");
 ABSL_FLAG(absl::Duration, backup_timeout, absl::Hours(24), "longest a backup or restore may take");
@@ -110,7 +112,10 @@ int main(int argc, char** argv) {
   chain.push_back(std::make_unique<EnvSecretResolver>());
 
   Engine engine(options, std::move(*catalog), std::make_unique<ChainSecretResolver>(std::move(chain)));
-  PgbackrestWalArchive wal_archive(&engine);
+  PgbackrestWalArchive wal_archive(&engine, {.parallel = absl::GetFlag(FLAGS_wal_push_parallel) > 0
+                                                             ? absl::GetFlag(FLAGS_wal_push_parallel)
+                                                             : static_cast<int>(std::thread::hardware_concurrency()),
+                                            .spool_dir = options.work_dir + "/wal-archive-spool"});
   PgbackrestWalRestore wal_restore(&engine, {.prefetch = absl::GetFlag(FLAGS_wal_prefetch),
                                             .spool_dir = options.work_dir + "/wal-restore-spool"});
   PgbackrestBackup backup(&engine, {.backup_timeout = absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_backup_timeout)),
