@@ -7,6 +7,7 @@ packages=(
   meson ninja-build pkg-config ccache cmake g++
   libgrpc++-dev protobuf-compiler-grpc protobuf-compiler libprotobuf-dev libabsl-dev libre2-dev
   nlohmann-json3-dev libssl-dev doctest-dev libbenchmark-dev libcurl4-openssl-dev
+  zlib1g-dev liblz4-dev libzstd-dev
   postgresql-15 pgbackrest openssl curl ca-certificates
 )
 if [[ ${1:-} == --tests ]]; then

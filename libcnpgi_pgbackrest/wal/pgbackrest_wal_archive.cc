@@ -55,19 +55,71 @@ absl::Status PgbackrestWalArchive::Push(Stanza& stanza, const std::string& path,
   return PgbackrestStatus(*result, what);
 }
 
-std::vector<std::string> PgbackrestWalArchive::ReadyNeighbours(const std::string& wal_dir, const std::string& requested,
-                                                              int count) const {
+PgbackrestWalArchive::~PgbackrestWalArchive() {
+  absl::MutexLock lock(&mu_);
+  mu_.Await(absl::Condition(+[](int* n) { return *n == 0; }, &workers_));
+}
+
+std::string PgbackrestWalArchive::Key(const Stanza& stanza, const std::string& name) const {
+  return absl::StrCat(stanza.use.archive_name, "/", stanza.use.stanza, "/", name);
+}
+
+std::string PgbackrestWalArchive::MarkerFile(const Stanza& stanza, const std::string& name) const {
+  return absl::StrCat(options_.spool_dir, "/", Key(stanza, name));
+}
+
+std::string PgbackrestWalArchive::ClaimNext(const Stanza& stanza, const std::string& wal_dir) {
   std::vector<std::string> ready;
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator(wal_dir + "/archive_status", ec)) {
     std::string f = e.path().filename().string();
-    if (!absl::EndsWith(f, ".ready")) continue;
-    std::string name = f.substr(0, f.size() - 6);
-    if (name != requested && ClassifyWalName(name)) ready.push_back(name);
+    if (absl::EndsWith(f, ".ready") && ClassifyWalName(f.substr(0, f.size() - 6))) ready.push_back(f.substr(0, f.size() - 6));
   }
   std::sort(ready.begin(), ready.end());
-  if (ready.size() > static_cast<std::size_t>(count)) ready.resize(static_cast<std::size_t>(count));
-  return ready;
+  // Outcomes PostgreSQL has acknowledged (its .ready became .done) are no longer needed.
+  std::string prefix = Key(stanza, "");
+  for (auto it = ahead_.begin(); it != ahead_.end();) {
+    bool mine = absl::StartsWith(it->first, prefix);
+    std::string name = it->first.substr(prefix.size());
+    if (mine && it->second.has_value() && !std::binary_search(ready.begin(), ready.end(), name)) {
+      it = ahead_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (const auto& name : ready) {
+    if (ahead_.count(Key(stanza, name)) || access(MarkerFile(stanza, name).c_str(), F_OK) == 0) continue;
+    ahead_[Key(stanza, name)] = std::nullopt;
+    return name;
+  }
+  return {};
+}
+
+void PgbackrestWalArchive::PushAhead(Stanza stanza, std::string wal_dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(MarkerFile(stanza, "x").substr(0, MarkerFile(stanza, "x").size() - 2), ec);
+  int pushed = 0;
+  while (true) {
+    std::string name;
+    {
+      absl::MutexLock lock(&mu_);
+      name = ClaimNext(stanza, wal_dir);
+      if (name.empty()) {
+        --workers_;
+        break;
+      }
+    }
+    absl::Status s = Push(stanza, absl::StrCat(wal_dir, "/", name), {});
+    if (s.ok()) {
+      // Survives a sidecar restart: PostgreSQL's next call for it returns at once.
+      int fd = open(MarkerFile(stanza, name).c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+      if (fd >= 0) close(fd);
+      ++pushed;
+    }
+    absl::MutexLock lock(&mu_);
+    ahead_[Key(stanza, name)] = s;
+  }
+  if (pushed > 0) Log("info", "wal pushed ahead", {{"segments", std::to_string(pushed)}, {"stanza", stanza.use.stanza}});
 }
 
 absl::Status PgbackrestWalArchive::Archive(const WalArchiveRequest& request) {
@@ -98,27 +150,39 @@ absl::Status PgbackrestWalArchive::Archive(const WalArchiveRequest& request) {
   if (check_empty)
     if (auto s = engine_->RequireEmptyArchive(*stanza, request.cancelled); !s.ok()) return s;
 
-  // Pushed ahead by an earlier call: pgBackRest already stored it.
   bool ahead = options_.parallel > 1 && !options_.spool_dir.empty() && !check_empty;
-  std::string spool = absl::StrCat(options_.spool_dir, "/", stanza->use.archive_name, "/", stanza->use.stanza);
-  if (ahead && unlink(absl::StrCat(spool, "/", name).c_str()) == 0) return absl::OkStatus();
-
-  std::vector<std::string> extras = ahead ? ReadyNeighbours(wal_dir, name, options_.parallel - 1) : std::vector<std::string>{};
-  std::vector<absl::Status> pushed(extras.size());
-  std::vector<std::thread> workers;
-  for (std::size_t i = 0; i < extras.size(); ++i)
-    workers.emplace_back([&, i] { pushed[i] = Push(*stanza, absl::StrCat(wal_dir, "/", extras[i]), request.cancelled); });
+  if (ahead) {
+    absl::MutexLock lock(&mu_);
+    auto key = Key(*stanza, name);
+    if (auto it = ahead_.find(key); it != ahead_.end()) {
+      // Pushed, or being pushed, in the background: wait for that push instead of starting another.
+      mu_.Await(absl::Condition(
+          +[](std::optional<absl::Status>* outcome) { return outcome->has_value(); }, &it->second));
+      absl::Status outcome = *it->second;
+      if (outcome.ok()) {
+        // Kept (as done) until PostgreSQL marks it .done, so no worker claims it again meanwhile.
+        unlink(MarkerFile(*stanza, name).c_str());
+        return absl::OkStatus();
+      }
+      ahead_.erase(it);
+      // It failed in the background: push it here, so that the error reaches PostgreSQL.
+    } else if (unlink(MarkerFile(*stanza, name).c_str()) == 0) {
+      return absl::OkStatus();  // stored by a previous run of this sidecar
+    }
+    // Keep up to parallel-1 workers pushing the backlog while this call pushes its own segment.
+    ahead_[key] = std::nullopt;
+    while (workers_ < options_.parallel - 1) {
+      ++workers_;
+      std::thread(&PgbackrestWalArchive::PushAhead, this, *stanza, wal_dir).detach();
+    }
+  }
   absl::Status requested = Push(*stanza, path, request.cancelled);
-  for (auto& w : workers) w.join();
-  if (!extras.empty()) {
-    Log("info", "wal pushed ahead", {{"requested", name}, {"extra", std::to_string(extras.size())},
-                                     {"first", extras.front()}, {"last", extras.back()}});
-    std::error_code ec;
-    std::filesystem::create_directories(spool, ec);
-    for (std::size_t i = 0; i < extras.size(); ++i) {
-      if (!pushed[i].ok()) continue;  // PostgreSQL will ask again and the error will surface then
-      int fd = open(absl::StrCat(spool, "/", extras[i]).c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
-      if (fd >= 0) close(fd);
+  if (ahead) {
+    absl::MutexLock lock(&mu_);
+    if (requested.ok()) {
+      ahead_[Key(*stanza, name)] = requested;
+    } else {
+      ahead_.erase(Key(*stanza, name));
     }
   }
   if (!requested.ok()) return requested;
