@@ -3,8 +3,8 @@
 # (p50/p99 of each archive_command), backlog throughput and the ratios:
 #   bare   pgbackrest archive-push, synchronous (what archive_command would run without CNPG)
 #   async  pgbackrest archive-push with archive-async=y, a spool and process-max=P
-#   plugin CNPG's wal-archive (stand-in) → sidecar over the Unix socket → pgbackrest, push-ahead P
-#   plugin1 the same with --wal-push-parallel=1 (pure plugin overhead over bare)
+#   plugin CNPG's wal-archive (stand-in) → sidecar over the Unix socket → pgbackrest async, process-max P
+#   plugin1 the same with synchronous pushes (--wal-push-parallel=-1): the plugin's overhead over bare
 # Each archive_command runs like PostgreSQL's archiver: one at a time, oldest first, and the
 # segment's .ready becomes .done only after success. Run as root on Debian 12: bench/side_by_side.sh
 set -euo pipefail
@@ -122,7 +122,7 @@ JSON
   summarize "$1" "$D/$1.txt"
   kill "$pid"; wait "$pid" 2>/dev/null || true
 }
-plugin_run plugin1 1
+plugin_run plugin1 -1
 plugin_run plugin "$P"
 
 ms() { awk -v us="$1" 'BEGIN { printf "%.1f", us / 1000 }'; }

@@ -52,7 +52,7 @@ ABSL_FLAG(absl::Duration, wal_timeout, absl::Minutes(5), "longest a single archi
 ABSL_FLAG(absl::Duration, wal_io_timeout, absl::Seconds(10),
           "pgBackRest io-timeout for archive-push/archive-get (it retries about 8 times before failing)");
 ABSL_FLAG(int, wal_push_parallel, 0,
-          "WAL segments pushed in parallel when PostgreSQL has a backlog (0: the number of cores; 1: one at a time)");
+          "pgBackRest async archive-push processes for a backlog (0: the number of cores; -1: synchronous pushes)");
 ABSL_FLAG(int, wal_prefetch, 4,
           "WAL segments fetched in parallel per restore_command call (the requested one included; 1: no prefetch)");
 ABSL_FLAG(absl::Duration, backup_timeout, absl::Hours(24), "longest a backup or restore may take");
@@ -95,6 +95,9 @@ int main(int argc, char** argv) {
   options.wal_timeout = absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_wal_timeout));
   options.instance_manager = absl::GetFlag(FLAGS_instance_manager);
   options.wal_storage_dir = absl::GetFlag(FLAGS_wal_storage_dir);
+  int parallel = absl::GetFlag(FLAGS_wal_push_parallel);
+  options.instance.wal_push_processes =
+      parallel == 0 ? static_cast<int>(std::thread::hardware_concurrency()) : std::max(parallel, 0);
   options.instance.wal_io_timeout_seconds = absl::ToDoubleSeconds(absl::GetFlag(FLAGS_wal_io_timeout));
   if (options.instance.pgdata.empty()) {
     std::cerr << "no PostgreSQL data directory: set --pgdata or $PGDATA\n";
@@ -112,10 +115,7 @@ int main(int argc, char** argv) {
   chain.push_back(std::make_unique<EnvSecretResolver>());
 
   Engine engine(options, std::move(*catalog), std::make_unique<ChainSecretResolver>(std::move(chain)));
-  PgbackrestWalArchive wal_archive(&engine, {.parallel = absl::GetFlag(FLAGS_wal_push_parallel) > 0
-                                                             ? absl::GetFlag(FLAGS_wal_push_parallel)
-                                                             : static_cast<int>(std::thread::hardware_concurrency()),
-                                            .spool_dir = options.work_dir + "/wal-archive-spool"});
+  PgbackrestWalArchive wal_archive(&engine);
   PgbackrestWalRestore wal_restore(&engine, {.prefetch = absl::GetFlag(FLAGS_wal_prefetch),
                                             .spool_dir = options.work_dir + "/wal-restore-spool"});
   PgbackrestBackup backup(&engine, {.backup_timeout = absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_backup_timeout)),

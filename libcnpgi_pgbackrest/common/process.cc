@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -98,13 +99,17 @@ absl::StatusOr<ProcessResult> RunProcess(const ProcessSpec& spec) {
   ProcessResult result;
   int status = 0;
   bool exited = false;
-  pollfd fds[2] = {{out.fd[0], POLLIN, 0}, {err.fd[0], POLLIN, 0}};
+  // A pidfd wakes poll the moment the child exits: pgBackRest's detached async worker keeps
+  // our pipes open, so their hang-up would never come.
+  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  pollfd fds[3] = {{out.fd[0], POLLIN, 0}, {err.fd[0], POLLIN, 0}, {pidfd, POLLIN, 0}};
   std::string* sinks[2] = {&result.out, &result.err};
   char buf[16384];
   int open_fds = 2;
   while (true) {
-    int n = poll(fds, 2, 50);
+    int n = poll(fds, pidfd >= 0 ? 3 : 2, exited ? 0 : 50);
     if (n > 0) {
+      if (pidfd >= 0 && (fds[2].revents & POLLIN)) fds[2].fd = -1;  // exited: reaped below
       for (int i = 0; i < 2; ++i) {
         if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
         ssize_t got = read(fds[i].fd, buf, sizeof buf);
@@ -132,6 +137,7 @@ absl::StatusOr<ProcessResult> RunProcess(const ProcessSpec& spec) {
       break;
     }
   }
+  if (pidfd >= 0) close(pidfd);
   result.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
   if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
   if (WIFSIGNALED(status)) result.term_signal = WTERMSIG(status);

@@ -80,9 +80,18 @@ std::string RenderConfigText(const Archive& archive, const InstanceLocation& ins
                   "/lock\n", "spool-path=", dir, "/spool\n", "log-path=", dir, "/log\n");
   // The WAL path must fail fast when storage is unreachable: pgBackRest retries each
   // request about eight times io-timeout before giving up.
-  if (instance.wal_io_timeout_seconds > 0)
-    for (const char* command : {"archive-push", "archive-get"})
-      absl::StrAppend(&out, "\n[global:", command, "]\nio-timeout=", instance.wal_io_timeout_seconds, "\n");
+  std::string push, get;
+  if (instance.wal_io_timeout_seconds > 0) {
+    absl::StrAppend(&push, "io-timeout=", instance.wal_io_timeout_seconds, "\n");
+    absl::StrAppend(&get, "io-timeout=", instance.wal_io_timeout_seconds, "\n");
+  }
+  // Async: one long-lived pgBackRest process pushes the backlog in parallel; the foreground
+  // archive-push acknowledges a segment only once that process reports it stored. No
+  // archive-push-queue-max: WAL is never dropped.
+  if (instance.wal_push_processes > 0)
+    absl::StrAppend(&push, "archive-async=y\nprocess-max=", instance.wal_push_processes, "\n");
+  if (!push.empty()) absl::StrAppend(&out, "\n[global:archive-push]\n", push);
+  if (!get.empty()) absl::StrAppend(&out, "\n[global:archive-get]\n", get);
   return out;
 }
 

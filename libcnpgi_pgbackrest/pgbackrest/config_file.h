@@ -22,6 +22,8 @@ struct InstanceLocation {
   int port = 5432;
   std::string user = "postgres";
   double wal_io_timeout_seconds = 10;  // io-timeout for archive-push/archive-get; 0: pgBackRest's default
+  // archive-push through pgBackRest's async mode with this many processes; 0: synchronous pushes.
+  int wal_push_processes = 0;
 };
 
 // PGBACKREST_PG1_PATH/_SOCKET_PATH/_PORT/_USER for the instance, with pgdata overridable.

@@ -61,6 +61,11 @@ TEST_CASE("RenderConfigText writes options, never secrets") {
                                                       "PGBACKREST_PG1_SOCKET_PATH=/controller/run",
                                                       "PGBACKREST_PG1_PORT=5432", "PGBACKREST_PG1_USER=postgres"});
   CHECK(PgInstanceEnv(pg, "/restore")[0] == "PGBACKREST_PG1_PATH=/restore");
+  CHECK(text.find("archive-async") == std::string::npos);
+  pg.wal_push_processes = 4;
+  std::string async = RenderConfigText(S3Archive(), pg, "/work/s3");
+  CHECK(async.find("[global:archive-push]\nio-timeout=10\narchive-async=y\nprocess-max=4\n") != std::string::npos);
+  CHECK(async.find("archive-push-queue-max") == std::string::npos);
 }
 
 TEST_CASE("ConfigFiles renders once, puts secrets in the environment, and re-renders on change") {

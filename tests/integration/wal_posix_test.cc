@@ -344,7 +344,7 @@ TEST_CASE("A promoting replica cluster gets the last segment from its .partial f
 
 TEST_CASE("A pgbench burst is archived in parallel, each segment once, and a sidecar killed mid-burst loses nothing") {
   Primary p;
-  p.sidecar_flags = {"--wal-push-parallel=4"};
+  p.sidecar_flags = {"--wal-push-parallel=3"};
   p.StartSidecar();
   std::string first = p.pg.Sql("SELECT pg_walfile_name(pg_current_wal_lsn())");
   // The burst runs while the sidecar is killed and, a moment later, restarted.
@@ -374,7 +374,8 @@ TEST_CASE("A pgbench burst is archived in parallel, each segment once, and a sid
     CHECK_MESSAGE(copies[seg] == 1, seg << " is stored " << copies[seg] << " times");
   }
   CHECK(segments >= 8);
-  CHECK(p.sidecar->Log().find("wal pushed ahead") != std::string::npos);
+  // The backlog went through pgBackRest's async worker.
+  CHECK(FileExists(p.work + "/local/spool/archive/cluster-example/out"));
   // And readable with pgBackRest itself, identical to what PostgreSQL wrote.
   std::string out = p.dir.MakeDir("check");
   int compared = 0;
