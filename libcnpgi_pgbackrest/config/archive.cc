@@ -314,6 +314,10 @@ absl::StatusOr<Archive> ParseArchive(const json& object) {
     if (!it->is_object()) return FieldError("spec.instanceSidecarConfiguration", "must be an object");
     archive.instance_sidecar_configuration = *it;
   }
+  archive.definition = {{"apiVersion", std::string(kArchiveApiVersion)},
+                        {"kind", std::string(kArchiveKind)},
+                        {"metadata", {{"name", archive.name}, {"namespace", archive.namespace_}}},
+                        {"spec", *spec}};
   return archive;
 }
 

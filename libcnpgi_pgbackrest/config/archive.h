@@ -66,6 +66,9 @@ struct Archive {
   std::string compression;  // none | bz2 | gz | lz4 | zst; empty: pgBackRest's default
   std::optional<int> compress_level;
   nlohmann::json instance_sidecar_configuration = nlohmann::json::object();
+  // apiVersion, kind, metadata.name/namespace and spec of the object parsed: what the operator
+  // hands to the sidecar (no status or resourceVersion, so unrelated updates never roll Pods).
+  nlohmann::json definition = nlohmann::json::object();
 };
 
 // Parses one Archive object; errors name the offending field path.
