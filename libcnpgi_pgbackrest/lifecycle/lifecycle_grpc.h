@@ -1,0 +1,23 @@
+// gRPC adapter for the lifecycle capability (OperatorLifecycle service).
+#pragma once
+
+#include "lifecycle/lifecycle.h"
+#include "operator_lifecycle.grpc.pb.h"
+
+namespace cnpgi_pgbackrest {
+
+class LifecycleGrpcService final : public cnpgi::operator_lifecycle::v1::OperatorLifecycle::Service {
+ public:
+  explicit LifecycleGrpcService(LifecycleMutation* mutation) : mutation_(mutation) {}
+
+  grpc::Status GetCapabilities(grpc::ServerContext*,
+                               const cnpgi::operator_lifecycle::v1::OperatorLifecycleCapabilitiesRequest*,
+                               cnpgi::operator_lifecycle::v1::OperatorLifecycleCapabilitiesResponse* response) override;
+  grpc::Status LifecycleHook(grpc::ServerContext*, const cnpgi::operator_lifecycle::v1::OperatorLifecycleRequest* request,
+                             cnpgi::operator_lifecycle::v1::OperatorLifecycleResponse* response) override;
+
+ private:
+  LifecycleMutation* mutation_;
+};
+
+}  // namespace cnpgi_pgbackrest

@@ -1,0 +1,34 @@
+#include "reconciler/archive_reconciler.h"
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+#include "config/cluster.h"
+
+namespace cnpgi_pgbackrest {
+
+std::vector<ReconciledKind> ArchiveReconciler::Kinds() const {
+  return {ReconciledKind::kCluster, ReconciledKind::kBackup};
+}
+
+absl::StatusOr<ReconcilerResult> ArchiveReconciler::Pre(const ReconcilerRequest& request) {
+  auto resource = nlohmann::json::parse(request.resource_definition, nullptr, false);
+  if (resource.is_object() && resource.value("kind", "") == "Backup") return ReconcilerResult{};
+  auto cluster = ParseCluster(request.cluster_definition, plugin_name_);
+  if (!cluster.ok()) return cluster.status();
+  std::string problem = cluster->archive_problem;
+  for (const auto* use : {&cluster->archive, &cluster->recovery_source, &cluster->replica_source}) {
+    if (!*use || !problem.empty()) continue;
+    auto archive = catalog_->Get((*use)->archive_name);
+    if (!archive.ok()) problem = absl::StrCat((*use)->declared_at, ": ", archive.status().message());
+  }
+  if (problem.empty()) return ReconcilerResult{};
+  Log("warning", "Cluster waits for its Archive", {{"cluster", cluster->name}, {"namespace", cluster->namespace_},
+                                                   {"problem", problem}});
+  return ReconcilerResult{.behavior = ReconcilerBehavior::kRequeue, .requeue_after = requeue_after_};
+}
+
+absl::StatusOr<ReconcilerResult> ArchiveReconciler::Post(const ReconcilerRequest&) { return ReconcilerResult{}; }
+
+}  // namespace cnpgi_pgbackrest

@@ -1,0 +1,213 @@
+// The operator-side host as CNPG's operator uses it: mutual TLS over TCP, the identity handshake,
+// EVALUATE then CREATE on real CNPG object JSON, reconciler hooks, certificate rotation.
+#include <doctest/doctest.h>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <set>
+#include <thread>
+
+#include <grpcpp/grpcpp.h>
+
+#include "harness.h"
+#include "identity.grpc.pb.h"
+#include "operator_lifecycle.grpc.pb.h"
+#include "reconciler.grpc.pb.h"
+
+using namespace cnpgi_it;
+namespace id = cnpgi::identity::v1;
+namespace lc = cnpgi::operator_lifecycle::v1;
+namespace rc = cnpgi::reconciler::v1;
+
+namespace {
+
+std::string Fixture(const std::string& name) { return ReadFile(std::string(CNPGI_FIXTURES_DIR) + "/" + name); }
+
+void Openssl(const std::string& dir, const std::string& script) {
+  auto r = cnpgi_pgbackrest::RunProcess({.argv = {"bash", "-c", "set -e; cd " + dir + "; " + script},
+                                         .env = cnpgi_pgbackrest::InheritedEnvironment()});
+  REQUIRE(r.ok());
+  REQUIRE_MESSAGE(r->exit_code == 0, r->err);
+}
+
+// A CA-signed server certificate for the Service name, and self-signed client leaves as cert-manager makes them.
+void MakeCertificates(const std::string& dir) {
+  Openssl(dir,
+          "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 2 -subj /CN=ca "
+          "-addext basicConstraints=critical,CA:TRUE -addext keyUsage=keyCertSign,cRLSign 2>/dev/null;"
+          "openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=pgbackrest 2>/dev/null;"
+          "printf 'subjectAltName=DNS:pgbackrest,DNS:pgbackrest.cnpg-system.svc\\nextendedKeyUsage=serverAuth\\n' > ext;"
+          "openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt -days 2 "
+          "-extfile ext 2>/dev/null;"
+          "for c in client client2 intruder; do openssl req -x509 -newkey rsa:2048 -nodes -keyout $c.key -out $c.crt "
+          "-days 2 -subj /CN=$c -addext basicConstraints=CA:FALSE -addext keyUsage=digitalSignature,keyEncipherment "
+          "-addext extendedKeyUsage=clientAuth 2>/dev/null; done;"
+          "cp client.crt trusted.crt");
+}
+
+struct OperatorHost {
+  ScratchDir dir{"operator"};
+  int port = FreeTcpPort();
+  pid_t pid = -1;
+
+  OperatorHost() {
+    MakeCertificates(dir.path());
+    dir.WriteFile("archives.json", R"([{"metadata":{"name":"minio-store","namespace":"default"},"spec":{"configuration":{
+      "repositories":[{"bucket":"backups","endpointURL":"minio:9000","encryption":"aes-256-cbc",
+        "encryptionKey":{"name":"minio","key":"ENCRYPTION_KEY"},
+        "s3Credentials":{"region":"dummy","accessKeyId":{"name":"minio","key":"ACCESS_KEY_ID"},
+                         "secretAccessKey":{"name":"minio","key":"ACCESS_SECRET_KEY"}}}]}}}])");
+    std::vector<std::string> argv = {std::string(std::getenv("CNPGI_OPERATOR_BIN")), "operator",
+                                     "--server-cert=" + dir / "server.crt", "--server-key=" + dir / "server.key",
+                                     "--client-cert=" + dir / "trusted.crt",
+                                     "--server-address=127.0.0.1:" + std::to_string(port),
+                                     "--sidecar-image=ghcr.io/cnpgi-pgbackrest/sidecar:0.1.0",
+                                     "--archives-file=" + dir / "archives.json", "--cert-refresh=1s"};
+    pid = fork();
+    if (pid == 0) {
+      int log = open((dir / "operator.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      dup2(log, 1);
+      dup2(log, 2);
+      std::vector<char*> a;
+      for (auto& s : argv) a.push_back(s.data());
+      a.push_back(nullptr);
+      execv(a[0], a.data());
+      _exit(127);
+    }
+    for (int i = 0; i < 100 && ReadFile(dir / "operator.log").find("listening") == std::string::npos; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    REQUIRE_MESSAGE(ReadFile(dir / "operator.log").find("listening") != std::string::npos, ReadFile(dir / "operator.log"));
+  }
+  ~OperatorHost() {
+    kill(pid, SIGTERM);
+    waitpid(pid, nullptr, 0);
+  }
+
+  // A channel as CNPG's operator opens it: server CA from the server Secret, client key pair, ServerName = Service name.
+  std::shared_ptr<grpc::Channel> Channel(const std::string& client) {
+    grpc::SslCredentialsOptions tls;
+    tls.pem_root_certs = ReadFile(dir / "ca.crt");
+    if (!client.empty()) {
+      tls.pem_private_key = ReadFile(dir / (client + ".key"));
+      tls.pem_cert_chain = ReadFile(dir / (client + ".crt"));
+    }
+    grpc::ChannelArguments args;
+    args.SetSslTargetNameOverride("pgbackrest");
+    return grpc::CreateCustomChannel("127.0.0.1:" + std::to_string(port), grpc::SslCredentials(tls), args);
+  }
+};
+
+grpc::Status Metadata(const std::shared_ptr<grpc::Channel>& channel, id::GetPluginMetadataResponse* out) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  return id::Identity::NewStub(channel)->GetPluginMetadata(&ctx, {}, out);
+}
+
+const char* kCluster = R"({"apiVersion":"postgresql.cnpg.io/v1","kind":"Cluster",
+  "metadata":{"name":"cluster-example","namespace":"default"},"spec":{"instances":3,
+  "plugins":[{"name":"pgbackrest.cnpg.opera.com","parameters":{"pgbackrestObjectName":"minio-store"}}]}})";
+
+}  // namespace
+
+TEST_CASE("The operator-side host: mutual TLS, the identity handshake, EVALUATE then CREATE, reconciler hooks") {
+  OperatorHost host;
+  auto channel = host.Channel("client");
+  id::GetPluginMetadataResponse meta;
+  REQUIRE_MESSAGE(Metadata(channel, &meta).ok(), ReadFile(host.dir / "operator.log"));
+  CHECK(meta.name() == "pgbackrest.cnpg.opera.com");
+
+  auto identity = id::Identity::NewStub(channel);
+  grpc::ClientContext c1;
+  id::GetPluginCapabilitiesResponse caps;
+  REQUIRE(identity->GetPluginCapabilities(&c1, {}, &caps).ok());
+  std::set<int> services;
+  for (const auto& c : caps.capabilities()) services.insert(c.service().type());
+  CHECK(services == std::set<int>{id::PluginCapability::Service::TYPE_LIFECYCLE_SERVICE,
+                                  id::PluginCapability::Service::TYPE_RECONCILER_HOOKS,
+                                  id::PluginCapability::Service::TYPE_INSTANCE_SIDECAR_INJECTION});
+
+  auto lifecycle = lc::OperatorLifecycle::NewStub(channel);
+  grpc::ClientContext c2;
+  lc::OperatorLifecycleCapabilitiesResponse lcaps;
+  REQUIRE(lifecycle->GetCapabilities(&c2, {}, &lcaps).ok());
+  REQUIRE(lcaps.lifecycle_capabilities_size() == 2);
+  CHECK(lcaps.lifecycle_capabilities(0).group() == "");
+  CHECK(lcaps.lifecycle_capabilities(0).kind() == "Pod");
+  CHECK(lcaps.lifecycle_capabilities(0).operation_types_size() == 2);
+  CHECK(lcaps.lifecycle_capabilities(1).group() == "batch");
+  CHECK(lcaps.lifecycle_capabilities(1).kind() == "Job");
+
+  grpc::ClientContext c3;
+  id::ProbeResponse probe;
+  CHECK(identity->Probe(&c3, {}, &probe).ok());
+
+  // EVALUATE on the Pod CNPG computes, then CREATE on the evaluated Pod: the second patch is empty.
+  lc::OperatorLifecycleRequest evaluate;
+  evaluate.mutable_operation_type()->set_type(lc::OperatorOperationType::TYPE_EVALUATE);
+  evaluate.set_cluster_definition(kCluster);
+  evaluate.set_object_definition(Fixture("instance-pod.json"));
+  grpc::ClientContext c4;
+  lc::OperatorLifecycleResponse evaluated;
+  REQUIRE(lifecycle->LifecycleHook(&c4, evaluate, &evaluated).ok());
+  json pod = json::parse(Fixture("instance-pod.json")).patch(json::parse(evaluated.json_patch()));
+  int sidecars = 0;
+  for (const auto& c : pod["spec"]["initContainers"]) sidecars += c["name"] == "plugin-pgbackrest";
+  CHECK(sidecars == 1);
+  lc::OperatorLifecycleRequest create = evaluate;
+  create.mutable_operation_type()->set_type(lc::OperatorOperationType::TYPE_CREATE);
+  create.set_object_definition(pod.dump());
+  grpc::ClientContext c5;
+  lc::OperatorLifecycleResponse created;
+  REQUIRE(lifecycle->LifecycleHook(&c5, create, &created).ok());
+  CHECK(created.json_patch().empty());
+
+  // Malformed object JSON is INVALID_ARGUMENT, never a crash.
+  lc::OperatorLifecycleRequest broken = evaluate;
+  broken.set_object_definition("{\"kind\":");
+  grpc::ClientContext c6;
+  lc::OperatorLifecycleResponse nothing;
+  auto bad = lifecycle->LifecycleHook(&c6, broken, &nothing);
+  CHECK(bad.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+
+  // Reconciler: a Cluster naming a missing Archive waits (REQUEUE); a complete one continues.
+  auto reconciler = rc::ReconcilerHooks::NewStub(channel);
+  rc::ReconcilerHooksRequest pre;
+  pre.set_cluster_definition(kCluster);
+  pre.set_resource_definition(kCluster);
+  grpc::ClientContext c7;
+  rc::ReconcilerHooksResult ok;
+  REQUIRE(reconciler->Pre(&c7, pre, &ok).ok());
+  CHECK(ok.behavior() == rc::ReconcilerHooksResult::BEHAVIOR_CONTINUE);
+  json missing = json::parse(kCluster);
+  missing["spec"]["plugins"][0]["parameters"]["pgbackrestObjectName"] = "not-created-yet";
+  pre.set_cluster_definition(missing.dump());
+  grpc::ClientContext c8;
+  rc::ReconcilerHooksResult wait;
+  REQUIRE(reconciler->Pre(&c8, pre, &wait).ok());
+  CHECK(wait.behavior() == rc::ReconcilerHooksResult::BEHAVIOR_REQUEUE);
+  CHECK(wait.requeue_after() > 0);
+  CHECK(ReadFile(host.dir / "operator.log").find("Archive 'not-created-yet'") != std::string::npos);
+}
+
+TEST_CASE("Clients without the trusted certificate are refused; a rotated trust takes effect without a restart") {
+  OperatorHost host;
+  id::GetPluginMetadataResponse meta;
+  CHECK(Metadata(host.Channel(""), &meta).error_code() == grpc::StatusCode::UNAVAILABLE);
+  CHECK(Metadata(host.Channel("intruder"), &meta).error_code() == grpc::StatusCode::UNAVAILABLE);
+  CHECK(Metadata(host.Channel("client2"), &meta).error_code() == grpc::StatusCode::UNAVAILABLE);
+  REQUIRE(Metadata(host.Channel("client"), &meta).ok());
+
+  // cert-manager rotates the client Secret: the new certificate is trusted, the old one no longer.
+  host.dir.WriteFile("trusted.crt", ReadFile(host.dir / "client2.crt"));
+  bool rotated = false;
+  for (int i = 0; i < 60 && !rotated; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    rotated = Metadata(host.Channel("client2"), &meta).ok();
+  }
+  CHECK(rotated);
+  CHECK(Metadata(host.Channel("client"), &meta).error_code() == grpc::StatusCode::UNAVAILABLE);
+}
