@@ -13,6 +13,8 @@
 #include "hosts/common/flags.h"
 #include "identity/identity.h"
 #include "identity/identity_grpc.h"
+#include "kubernetes/client.h"
+#include "kubernetes/kubernetes_archive_catalog.h"
 #include "lifecycle/lifecycle_grpc.h"
 #include "lifecycle/sidecar_injection.h"
 #include "reconciler/archive_reconciler.h"
@@ -28,7 +30,7 @@ ABSL_FLAG(absl::Duration, cert_refresh, absl::Seconds(10), "how often certificat
 ABSL_FLAG(std::string, plugin_name, "pgbackrest.cnpg.opera.com", "plugin name (the Service label cnpg.io/pluginName)");
 ABSL_FLAG(std::string, sidecar_image, "", "sidecar image (default $SIDECAR_IMAGE)");
 ABSL_FLAG(std::string, archives_file, "",
-          "Archive objects as JSON (until the Kubernetes API client lands; default $CNPGI_PGBACKREST_ARCHIVES)");
+          "Archive objects as JSON instead of the Kubernetes API (local runs and tests)");
 
 int main(int argc, char** argv) {
   using namespace cnpgi_pgbackrest;
@@ -36,10 +38,24 @@ int main(int argc, char** argv) {
   std::vector<std::string> storage;
   auto normalized = hosts::NormalizeFlags(argc, argv, storage);
   absl::ParseCommandLine(static_cast<int>(normalized.size()), normalized.data());
-  auto catalog = LoadArchiveCatalog(absl::GetFlag(FLAGS_archives_file));
-  if (!catalog.ok()) {
-    std::cerr << "cannot load Archive definitions: " << catalog.status().message() << "\n";
-    return 2;
+  // Archives come from the Kubernetes API in a cluster; a file replaces it for local runs and tests.
+  std::unique_ptr<ArchiveCatalog> catalog;
+  std::unique_ptr<KubernetesClient> kubernetes;
+  if (!absl::GetFlag(FLAGS_archives_file).empty()) {
+    auto loaded = LoadArchiveCatalog(absl::GetFlag(FLAGS_archives_file));
+    if (!loaded.ok()) {
+      std::cerr << "cannot load Archive definitions: " << loaded.status().message() << "\n";
+      return 2;
+    }
+    catalog = std::move(*loaded);
+  } else {
+    auto config = KubernetesConfig::InCluster();
+    if (!config.ok()) {
+      std::cerr << config.status().message() << " (or give --archives-file)\n";
+      return 2;
+    }
+    kubernetes = std::make_unique<KubernetesClient>(*config);
+    catalog = std::make_unique<KubernetesArchiveCatalog>(kubernetes.get());
   }
   std::string image = absl::GetFlag(FLAGS_sidecar_image);
   if (image.empty() && std::getenv("SIDECAR_IMAGE")) image = std::getenv("SIDECAR_IMAGE");
@@ -48,8 +64,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::string name = absl::GetFlag(FLAGS_plugin_name);
-  SidecarInjection injection({.plugin_name = name, .image = image}, catalog->get());
-  ArchiveReconciler reconciler(name, catalog->get());
+  SidecarInjection injection({.plugin_name = name, .image = image}, catalog.get());
+  ArchiveReconciler reconciler(name, catalog.get());
   // Every instance Pod of a Cluster using the plugin gets the sidecar, so the instance manager may rely on it.
   StaticIdentity identity(DefaultPluginMetadata(name), {PluginService::kLifecycle, PluginService::kReconcilerHooks,
                                                         PluginService::kInstanceSidecarInjection});

@@ -11,9 +11,11 @@
 
 namespace cnpgi_pgbackrest {
 
-absl::StatusOr<Archive> StaticArchiveCatalog::Get(absl::string_view name) const {
+absl::StatusOr<Archive> StaticArchiveCatalog::Get(absl::string_view namespace_, absl::string_view name) const {
   auto it = archives_.find(std::string(name));
-  if (it != archives_.end()) return it->second;
+  if (it != archives_.end() &&
+      (namespace_.empty() || it->second.namespace_.empty() || it->second.namespace_ == namespace_))
+    return it->second;
   std::vector<std::string> known;
   for (const auto& [n, a] : archives_) known.push_back(n);
   return absl::NotFoundError(absl::StrCat(

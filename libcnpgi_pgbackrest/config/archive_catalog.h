@@ -17,15 +17,16 @@ inline constexpr absl::string_view kArchivesEnvVar = "CNPGI_PGBACKREST_ARCHIVES"
 class ArchiveCatalog {
  public:
   virtual ~ArchiveCatalog() = default;
-  // The Archive called name, or NOT_FOUND naming it.
-  virtual absl::StatusOr<Archive> Get(absl::string_view name) const = 0;
+  // The Archive called name in the namespace, or NOT_FOUND naming it.
+  virtual absl::StatusOr<Archive> Get(absl::string_view namespace_, absl::string_view name) const = 0;
 };
 
 // A fixed set of Archives, resolved when the sidecar starts (the operator puts them in the Pod spec).
 class StaticArchiveCatalog : public ArchiveCatalog {
  public:
   explicit StaticArchiveCatalog(std::map<std::string, Archive> archives) : archives_(std::move(archives)) {}
-  absl::StatusOr<Archive> Get(absl::string_view name) const override;
+  // An Archive given without a namespace matches any (the sidecar's own Pod namespace).
+  absl::StatusOr<Archive> Get(absl::string_view namespace_, absl::string_view name) const override;
 
  private:
   std::map<std::string, Archive> archives_;

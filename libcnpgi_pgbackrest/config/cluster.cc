@@ -88,6 +88,9 @@ absl::StatusOr<ClusterView> ParseCluster(absl::string_view cluster_json, absl::s
   for (auto& [k, v] : ObjectAt(meta, "annotations").items())
     if (v.is_string()) view.annotations[k] = v.get<std::string>();
   view.spec = ObjectAt(doc, "spec");
+  auto in_namespace = [&](std::optional<ArchiveUse>& use) {
+    if (use) use->namespace_ = view.namespace_;
+  };
   view.status = ObjectAt(doc, "status");
   view.current_primary = StringAt(view.status, "currentPrimary");
   view.target_primary = StringAt(view.status, "targetPrimary");
@@ -128,6 +131,9 @@ absl::StatusOr<ClusterView> ParseCluster(absl::string_view cluster_json, absl::s
   auto replica = ExternalUse(view.spec, replica_source, plugin_name);
   if (!replica.ok()) return replica.status();
   view.replica_source = *replica;
+  in_namespace(view.archive);
+  in_namespace(view.recovery_source);
+  in_namespace(view.replica_source);
   if (auto ext = view.spec.find("externalClusters"); ext != view.spec.end() && ext->is_array())
     for (const auto& e : *ext)
       if (!replica_source.empty() && StringAt(e, "name") == replica_source)

@@ -21,6 +21,7 @@ struct ArchiveUse {
   std::string archive_name;  // parameters.pgbackrestObjectName
   std::string stanza;        // parameters.stanza, defaulted
   std::string declared_at;   // e.g. spec.plugins[0], for messages
+  std::string namespace_;    // the Cluster's: Archives are looked up there
   std::map<std::string, std::string> parameters;
 };
 

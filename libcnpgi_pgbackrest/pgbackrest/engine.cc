@@ -20,7 +20,7 @@ absl::StatusOr<ClusterView> Engine::Cluster(absl::string_view cluster_json) cons
 }
 
 absl::StatusOr<Stanza> Engine::Open(const ArchiveUse& use) {
-  auto archive = catalog_->Get(use.archive_name);
+  auto archive = catalog_->Get(use.namespace_, use.archive_name);
   if (!archive.ok())
     return absl::Status(archive.status().code(), absl::StrCat(use.declared_at, ": ", archive.status().message()));
   auto rendered = configs_.Render(*archive);

@@ -20,7 +20,7 @@ absl::StatusOr<ReconcilerResult> ArchiveReconciler::Pre(const ReconcilerRequest&
   std::string problem = cluster->archive_problem;
   for (const auto* use : {&cluster->archive, &cluster->recovery_source, &cluster->replica_source}) {
     if (!*use || !problem.empty()) continue;
-    auto archive = catalog_->Get((*use)->archive_name);
+    auto archive = catalog_->Get((*use)->namespace_, (*use)->archive_name);
     if (!archive.ok()) problem = absl::StrCat((*use)->declared_at, ": ", archive.status().message());
   }
   if (problem.empty()) return ReconcilerResult{};

@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+"""A local HTTPS server that answers a few Kubernetes API calls the way kube-apiserver does.
+
+usage: fake_apiserver.py PORT CERT KEY TOKEN_FILE
+The bearer token is re-read from TOKEN_FILE on every request (so tests can rotate it).
+Objects: Archive default/minio-store; Status bodies for 401, 403 (namespace 'locked'), 404, 409;
+GET /slow answers after 5 s."""
+import json
+import ssl
+import sys
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+PORT, CERT, KEY, TOKEN_FILE = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+
+ARCHIVE = {
+    "apiVersion": "pgbackrest.cnpg.opera.com/v1", "kind": "Archive",
+    "metadata": {"name": "minio-store", "namespace": "default", "resourceVersion": "4711",
+                 "uid": "3f0b6c1e-0000-4000-8000-000000000001", "generation": 1,
+                 "creationTimestamp": "2026-11-21T06:00:00Z"},
+    "spec": {"configuration": {"repositories": [{
+        "destinationPath": "/", "bucket": "backups", "endpointURL": "minio:9000",
+        "s3Credentials": {"region": "dummy", "accessKeyId": {"name": "minio", "key": "ACCESS_KEY_ID"},
+                          "secretAccessKey": {"name": "minio", "key": "ACCESS_SECRET_KEY"}}}]}},
+}
+
+
+def status(code, reason, message):
+    return code, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                  "message": message, "reason": reason, "code": code}
+
+
+class Handler(BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def answer(self, code, body):
+        data = json.dumps(body).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def route(self, method):
+        token = open(TOKEN_FILE).read().strip()
+        if self.headers.get("Authorization") != f"Bearer {token}":
+            return status(401, "Unauthorized", "Unauthorized")
+        path = self.path
+        if path == "/slow":
+            time.sleep(5)
+            return 200, {}
+        prefix = "/apis/pgbackrest.cnpg.opera.com/v1/namespaces/"
+        if path.startswith(prefix):
+            ns, _, name = path[len(prefix):].partition("/archives/")
+            if ns == "locked":
+                return status(403, "Forbidden", f'archives.pgbackrest.cnpg.opera.com "{name}" is forbidden: '
+                              f'User "system:serviceaccount:cnpg-system:pgbackrest" cannot get resource "archives" '
+                              f'in API group "pgbackrest.cnpg.opera.com" in the namespace "{ns}"')
+            if ns == "default" and name == "minio-store" and method == "GET":
+                return 200, ARCHIVE
+            if ns == "default" and name == "minio-store" and method == "PATCH":
+                if self.headers.get("Content-Type") != "application/merge-patch+json":
+                    return status(415, "UnsupportedMediaType", "the body of the request was in an unknown format")
+                length = int(self.headers.get("Content-Length", "0"))
+                patch = json.loads(self.rfile.read(length))
+                obj = json.loads(json.dumps(ARCHIVE))
+                obj["status"] = patch.get("status", {})
+                obj["metadata"]["resourceVersion"] = "4712"
+                return 200, obj
+            if name == "conflict":
+                return status(409, "Conflict", 'Operation cannot be fulfilled on archives.pgbackrest.cnpg.opera.com '
+                              '"conflict": the object has been modified; please apply your changes to the latest '
+                              'version and try again')
+            return status(404, "NotFound", f'archives.pgbackrest.cnpg.opera.com "{name}" not found')
+        return status(404, "NotFound", "the server could not find the requested resource")
+
+    def do_GET(self):
+        self.answer(*self.route("GET"))
+
+    def do_PATCH(self):
+        self.answer(*self.route("PATCH"))
+
+
+server = ThreadingHTTPServer(("127.0.0.1", PORT), Handler)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(CERT, KEY)
+server.socket = ctx.wrap_socket(server.socket, server_side=True)
+print("ready", flush=True)
+server.serve_forever()

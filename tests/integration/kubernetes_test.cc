@@ -1,0 +1,137 @@
+// The Kubernetes API client and the Archive catalog against a local HTTPS server that answers like
+// kube-apiserver (no real API server can run here).
+#include <doctest/doctest.h>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "harness.h"
+#include "kubernetes/client.h"
+#include "kubernetes/kubernetes_archive_catalog.h"
+
+using namespace cnpgi_it;
+using namespace cnpgi_pgbackrest;
+
+namespace {
+
+struct FakeApiServer {
+  ScratchDir dir{"apiserver"};
+  int port = FreeTcpPort();
+  pid_t pid = -1;
+
+  FakeApiServer() {
+    auto certs = RunProcess({.argv = {"bash", "-c",
+                                      "set -e; cd " + dir.path() +
+                                          "; openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt "
+                                          "-days 2 -subj /CN=kubernetes -addext subjectAltName=DNS:localhost,IP:127.0.0.1 "
+                                          "2>/dev/null; echo token-1 > token"},
+                             .env = InheritedEnvironment()});
+    REQUIRE((certs.ok() && certs->exit_code == 0));
+    std::string script = std::string(CNPGI_SOURCE_DIR) + "/tests/integration/fake_apiserver.py";
+    pid = fork();
+    if (pid == 0) {
+      int log = open((dir / "apiserver.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      dup2(log, 1);
+      dup2(log, 2);
+      execlp("python3", "python3", script.c_str(), std::to_string(port).c_str(), (dir / "ca.crt").c_str(),
+             (dir / "ca.key").c_str(), (dir / "token").c_str(), nullptr);
+      _exit(127);
+    }
+    for (int i = 0; i < 100 && ReadFile(dir / "apiserver.log").find("ready") == std::string::npos; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    REQUIRE_MESSAGE(ReadFile(dir / "apiserver.log").find("ready") != std::string::npos, ReadFile(dir / "apiserver.log"));
+  }
+  ~FakeApiServer() { Stop(); }
+  void Stop() {
+    if (pid <= 0) return;
+    kill(pid, SIGTERM);
+    waitpid(pid, nullptr, 0);
+    pid = -1;
+  }
+  KubernetesConfig Config() const {
+    return {"https://127.0.0.1:" + std::to_string(port), dir / "ca.crt", dir / "token", std::chrono::seconds(2)};
+  }
+};
+
+}  // namespace
+
+TEST_CASE("In-cluster configuration comes from the Pod's environment and service account files") {
+  unsetenv("KUBERNETES_SERVICE_HOST");
+  auto missing = KubernetesConfig::InCluster();
+  CHECK(missing.status().code() == absl::StatusCode::kFailedPrecondition);
+  setenv("KUBERNETES_SERVICE_HOST", "10.96.0.1", 1);
+  setenv("KUBERNETES_SERVICE_PORT", "443", 1);
+  auto c = KubernetesConfig::InCluster("/sa");
+  REQUIRE(c.ok());
+  CHECK(c->server == "https://10.96.0.1:443");
+  CHECK(c->token_file == "/sa/token");
+  CHECK(c->ca_file == "/sa/ca.crt");
+  setenv("KUBERNETES_SERVICE_HOST", "fd00::1", 1);
+  CHECK(KubernetesConfig::InCluster("/sa")->server == "https://[fd00::1]:443");
+  unsetenv("KUBERNETES_SERVICE_HOST");
+  unsetenv("KUBERNETES_SERVICE_PORT");
+}
+
+TEST_CASE("GET and PATCH of namespaced objects, and the API's errors as clear statuses") {
+  FakeApiServer api;
+  KubernetesClient client(api.Config());
+  auto archive = client.Get("/apis/pgbackrest.cnpg.opera.com/v1/namespaces/default/archives/minio-store");
+  REQUIRE_MESSAGE(archive.ok(), archive.status().message());
+  CHECK((*archive)["metadata"]["resourceVersion"] == "4711");
+
+  auto patched = client.MergePatch("/apis/pgbackrest.cnpg.opera.com/v1/namespaces/default/archives/minio-store",
+                                   {{"status", {{"lastArchivedWAL", "000000010000000000000003"}}}});
+  REQUIRE(patched.ok());
+  CHECK((*patched)["status"]["lastArchivedWAL"] == "000000010000000000000003");
+  CHECK((*patched)["metadata"]["resourceVersion"] == "4712");
+
+  auto missing = client.Get("/apis/pgbackrest.cnpg.opera.com/v1/namespaces/default/archives/nope");
+  CHECK(missing.status().code() == absl::StatusCode::kNotFound);
+  CHECK(std::string(missing.status().message()).find("HTTP 404: archives.pgbackrest.cnpg.opera.com \"nope\" not found") !=
+        std::string::npos);
+  auto forbidden = client.Get("/apis/pgbackrest.cnpg.opera.com/v1/namespaces/locked/archives/x");
+  CHECK(forbidden.status().code() == absl::StatusCode::kPermissionDenied);
+  CHECK(std::string(forbidden.status().message()).find("cannot get resource \"archives\"") != std::string::npos);
+  auto conflict = client.MergePatch("/apis/pgbackrest.cnpg.opera.com/v1/namespaces/default/archives/conflict", {});
+  CHECK(conflict.status().code() == absl::StatusCode::kAborted);
+  auto slow = client.Get("/slow");
+  CHECK(slow.status().code() == absl::StatusCode::kDeadlineExceeded);
+
+  // The token is re-read on every request: a rotated token works, the old one is rejected.
+  api.dir.WriteFile("token", "token-2\n");
+  auto stale = KubernetesClient({api.Config().server, api.Config().ca_file, api.dir / "old-token", std::chrono::seconds(2)});
+  api.dir.WriteFile("old-token", "token-1\n");
+  CHECK(stale.Get("/apis/pgbackrest.cnpg.opera.com/v1/namespaces/default/archives/minio-store").status().code() ==
+        absl::StatusCode::kUnauthenticated);
+  CHECK(client.Get("/apis/pgbackrest.cnpg.opera.com/v1/namespaces/default/archives/minio-store").ok());
+
+  // A server whose certificate the CA file does not vouch for is refused.
+  KubernetesConfig wrong_ca = api.Config();
+  wrong_ca.ca_file = "/etc/ssl/certs/ca-certificates.crt";
+  CHECK(KubernetesClient(wrong_ca).Get("/slow").status().code() == absl::StatusCode::kUnavailable);
+}
+
+TEST_CASE("The Archive catalog reads from the API and keeps working through an API outage") {
+  FakeApiServer api;
+  KubernetesClient client(api.Config());
+  KubernetesArchiveCatalog catalog(&client);
+  auto archive = catalog.Get("default", "minio-store");
+  REQUIRE_MESSAGE(archive.ok(), archive.status().message());
+  CHECK(archive->repositories[0].bucket == "backups");
+  CHECK_FALSE(archive->definition["metadata"].contains("resourceVersion"));
+  auto missing = catalog.Get("default", "nope");
+  CHECK(missing.status().code() == absl::StatusCode::kNotFound);
+  CHECK(std::string(missing.status().message()) == "Archive 'nope' does not exist in namespace 'default'");
+  auto forbidden = catalog.Get("locked", "x");
+  CHECK(forbidden.status().code() == absl::StatusCode::kPermissionDenied);
+
+  api.Stop();  // the API server goes away
+  auto cached = catalog.Get("default", "minio-store");
+  REQUIRE(cached.ok());
+  CHECK(cached->repositories[0].bucket == "backups");
+  CHECK(catalog.Get("default", "never-read").status().code() == absl::StatusCode::kUnavailable);
+}
