@@ -26,7 +26,6 @@ ABSL_FLAG(std::string, server_cert, "", "server certificate (the server Secret's
 ABSL_FLAG(std::string, server_key, "", "server key (the server Secret's tls.key)");
 ABSL_FLAG(std::string, client_cert, "", "client certificate(s) to trust (the client Secret's tls.crt)");
 ABSL_FLAG(std::string, server_address, ":9090", "address to listen on");
-ABSL_FLAG(absl::Duration, cert_refresh, absl::Seconds(10), "how often certificate files are re-read");
 ABSL_FLAG(std::string, plugin_name, "pgbackrest.cnpg.opera.com", "plugin name (the Service label cnpg.io/pluginName)");
 ABSL_FLAG(std::string, sidecar_image, "", "sidecar image (default $SIDECAR_IMAGE)");
 ABSL_FLAG(std::string, archives_file, "",
@@ -77,8 +76,7 @@ int main(int argc, char** argv) {
   MutualTlsOptions tls{.address = absl::GetFlag(FLAGS_server_address),
                        .server_cert = absl::GetFlag(FLAGS_server_cert),
                        .server_key = absl::GetFlag(FLAGS_server_key),
-                       .client_cert = absl::GetFlag(FLAGS_client_cert),
-                       .refresh = absl::ToChronoSeconds(absl::GetFlag(FLAGS_cert_refresh))};
+                       .client_cert = absl::GetFlag(FLAGS_client_cert)};
   auto server = StartMutualTlsServer(tls, {&identity_service, &lifecycle_service, &reconciler_service});
   if (!server.ok()) {
     std::cerr << "cannot start the operator-side server: " << server.status().message() << "\n";
@@ -87,9 +85,9 @@ int main(int argc, char** argv) {
   Log("info", "operator-side server listening", {{"address", tls.address}, {"version", kPluginVersion}});
   std::thread waiter([&] {
     hosts::WaitForTerminationSignal();
-    (*server)->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    (*server)->grpc->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(10));
   });
-  (*server)->Wait();
+  (*server)->grpc->Wait();
   waiter.join();
   return 0;
 }

@@ -17,13 +17,21 @@ struct MutualTlsOptions {
   std::string server_cert;         // server Secret tls.crt
   std::string server_key;          // server Secret tls.key
   std::string client_cert;         // the client certificate(s) to trust: client Secret tls.crt
-  std::chrono::seconds refresh{10};  // how often changed files are picked up (rotation without restart)
 };
 
-// Starts services on options.address; clients must present a certificate that chains to client_cert.
-// TLS 1.3 only is NOT enforced yet: gRPC 1.51 sets a TLS 1.2 minimum on its own SSL contexts and has no
-// public option to raise it (CNPG's client always negotiates 1.3).
-absl::StatusOr<std::unique_ptr<grpc::Server>> StartMutualTlsServer(const MutualTlsOptions& options,
-                                                                  const std::vector<grpc::Service*>& services);
+class TlsFront;
+
+// A gRPC server reachable only through mutual TLS 1.3.
+struct MutualTlsServer {
+  std::unique_ptr<grpc::Server> grpc;  // plaintext, on a private Unix socket
+  std::unique_ptr<TlsFront> front;     // TLS termination on the TCP address
+  std::string private_dir;
+  ~MutualTlsServer();
+};
+
+// Starts services behind options.address: TLS 1.3 only, a client certificate the client_cert file
+// vouches for, certificate files re-read when they change. (gRPC 1.51's own TLS cannot require 1.3.)
+absl::StatusOr<std::unique_ptr<MutualTlsServer>> StartMutualTlsServer(const MutualTlsOptions& options,
+                                                                     const std::vector<grpc::Service*>& services);
 
 }  // namespace cnpgi_pgbackrest

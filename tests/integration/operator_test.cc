@@ -25,6 +25,9 @@ namespace rc = cnpgi::reconciler::v1;
 
 namespace {
 
+using cnpgi_pgbackrest::InheritedEnvironment;
+using cnpgi_pgbackrest::RunProcess;
+
 std::string Fixture(const std::string& name) { return ReadFile(std::string(CNPGI_FIXTURES_DIR) + "/" + name); }
 
 void Openssl(const std::string& dir, const std::string& script) {
@@ -66,7 +69,7 @@ struct OperatorHost {
                                      "--client-cert=" + dir / "trusted.crt",
                                      "--server-address=127.0.0.1:" + std::to_string(port),
                                      "--sidecar-image=ghcr.io/cnpgi-pgbackrest/sidecar:0.1.0",
-                                     "--archives-file=" + dir / "archives.json", "--cert-refresh=1s"};
+                                     "--archives-file=" + dir / "archives.json",};
     pid = fork();
     if (pid == 0) {
       int log = open((dir / "operator.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -210,4 +213,46 @@ TEST_CASE("Clients without the trusted certificate are refused; a rotated trust 
   }
   CHECK(rotated);
   CHECK(Metadata(host.Channel("client"), &meta).error_code() == grpc::StatusCode::UNAVAILABLE);
+}
+
+namespace {
+
+// An openssl s_client handshake against the host; returns its output.
+ProcessResult Handshake(const OperatorHost& host, const std::string& extra, const std::string& pipe = "") {
+  auto r = RunProcess({.argv = {"bash", "-c",
+                                "cd " + host.dir.path() + " && openssl s_client -connect 127.0.0.1:" +
+                                    std::to_string(host.port) + " -CAfile ca.crt -cert client2.crt -key client2.key " +
+                                    "-alpn h2 " + extra + " </dev/null 2>&1" + pipe},
+                       .env = InheritedEnvironment(),
+                       .timeout = std::chrono::seconds(20)});
+  REQUIRE(r.ok());
+  return *r;
+}
+
+}  // namespace
+
+TEST_CASE("TLS 1.3 only, and a rotated server certificate is served without a restart") {
+  OperatorHost host;
+  host.dir.WriteFile("trusted.crt", ReadFile(host.dir / "client2.crt"));
+  auto tls13 = Handshake(host, "");
+  CHECK(tls13.out.find("Verify return code: 0 (ok)") != std::string::npos);
+  CHECK(tls13.out.find("ALPN protocol: h2") != std::string::npos);
+  CHECK(tls13.out.find("TLSv1.3") != std::string::npos);
+
+  auto tls12 = Handshake(host, "-tls1_2");
+  CHECK(tls12.exit_code != 0);
+  CHECK(tls12.out.find("alert protocol version") != std::string::npos);
+  CHECK(ReadFile(host.dir / "operator.log").find("TLS handshake refused") != std::string::npos);
+
+  std::string serial_before = Handshake(host, "", " | openssl x509 -noout -serial").out;
+  Openssl(host.dir.path(),
+          "openssl req -newkey rsa:2048 -nodes -keyout new.key -out new.csr -subj /CN=pgbackrest 2>/dev/null;"
+          "openssl x509 -req -in new.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out new.crt -days 2 "
+          "-extfile ext 2>/dev/null; cp new.key server.key; cp new.crt server.crt");
+  std::string serial_after = Handshake(host, "", " | openssl x509 -noout -serial").out;
+  CHECK(serial_before.find("serial=") != std::string::npos);
+  CHECK(serial_after.find("serial=") != std::string::npos);
+  CHECK(serial_before != serial_after);
+  id::GetPluginMetadataResponse meta;
+  CHECK(Metadata(host.Channel("client2"), &meta).ok());
 }
