@@ -139,3 +139,12 @@ echo "backlog time, plugin/bare: $(ratio "${TOTAL[plugin]}" "${TOTAL[bare]}"), p
 for m in bare async plugin1 plugin; do
   [[ ${STORED[$m]} == "${#segs[@]}" ]] || { echo "$m stored ${STORED[$m]} of ${#segs[@]} segments" >&2; exit 1; }
 done
+
+# Per compression type, a real segment through the plugin's archive path in-process (posix; S3 too when
+# the CNPGI_TEST_S3_* env of tests/services/rgw.sh is set).
+install -d -o postgres -g postgres "$D/bw"
+s3_env=()
+for v in $(env | grep -o '^CNPGI_TEST_S3_[A-Z_]*'); do s3_env+=("$v=${!v}"); done
+echo
+as_pg env BENCH_PGDATA="$D/pgdata" BENCH_WORK="$D/bw" "${s3_env[@]}" "$root/build/bench/wal_archive_bench" 2>&1 \
+  | grep -E '^ArchiveSegment|^Benchmark|^---'
