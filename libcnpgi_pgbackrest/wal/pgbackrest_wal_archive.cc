@@ -30,7 +30,7 @@ bool PgbackrestWalArchive::MustCheckEmpty(const WalArchiveRequest& request, cons
   return !cluster.SkipsEmptyWalArchiveCheck() && access(MarkerPath(*engine_).c_str(), F_OK) == 0;
 }
 
-absl::Status PgbackrestWalArchive::Push(Stanza& stanza, const std::string& path,
+absl::Status PgbackrestWalArchive::Push(const Stanza& stanza, const std::string& path,
                                         const std::function<bool()>& cancelled) {
   std::string name = path.substr(path.rfind('/') + 1);
   std::string what = absl::StrCat("archiving ", name, " to Archive '", stanza.use.archive_name, "' stanza '",

@@ -23,7 +23,7 @@ class PgbackrestWalArchive : public WalArchive {
   // Whether the empty-archive check applies: the request decides, else annotation + marker (CNPG ≤ 1.30).
   bool MustCheckEmpty(const WalArchiveRequest& request, const ClusterView& cluster) const;
   // archive-push of one file, creating the stanza on the first push.
-  absl::Status Push(Stanza& stanza, const std::string& path, const std::function<bool()>& cancelled);
+  absl::Status Push(const Stanza& stanza, const std::string& path, const std::function<bool()>& cancelled);
 
   Engine* engine_;
 };

@@ -246,6 +246,33 @@ bool Postgres::WaitArchived(std::chrono::seconds limit) {
   return ReadyFiles().empty();
 }
 
+// --- Daemon -------------------------------------------------------------------
+
+Daemon::Daemon(std::vector<std::string> argv, std::string log, const std::string& ready_text) {
+  std::vector<char*> cargv;
+  for (auto& a : argv) cargv.push_back(a.data());
+  cargv.push_back(nullptr);
+  int log_fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  pid_ = fork();
+  if (pid_ == 0) {
+    dup2(log_fd, 1);
+    dup2(log_fd, 2);
+    execvp(cargv[0], cargv.data());
+    _exit(127);
+  }
+  close(log_fd);
+  for (int i = 0; i < 100 && ReadFile(log).find(ready_text) == std::string::npos; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  REQUIRE_MESSAGE(ReadFile(log).find(ready_text) != std::string::npos, argv[0] << " did not start:\n" << ReadFile(log));
+}
+
+void Daemon::Stop() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGTERM);
+  waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+}
+
 // --- Sidecar ------------------------------------------------------------------
 
 Sidecar::Sidecar(Options options) : options_(std::move(options)) {

@@ -92,6 +92,17 @@ class Postgres {
   bool running_ = false;
 };
 
+// A background program whose output goes to log; ready once log contains ready_text. Stopped on destruction.
+class Daemon {
+ public:
+  Daemon(std::vector<std::string> argv, std::string log, const std::string& ready_text);
+  ~Daemon() { Stop(); }
+  void Stop();
+
+ private:
+  pid_t pid_ = -1;
+};
+
 // The sidecar host serving on <plugins>/<plugin name>, run as postgres like in the Pod.
 class Sidecar {
  public:

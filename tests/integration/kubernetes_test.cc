@@ -21,7 +21,7 @@ namespace {
 struct FakeApiServer {
   ScratchDir dir{"apiserver"};
   int port = FreeTcpPort();
-  pid_t pid = -1;
+  std::unique_ptr<Daemon> daemon;
 
   FakeApiServer() {
     auto certs = RunProcess({.argv = {"bash", "-c",
@@ -32,26 +32,11 @@ struct FakeApiServer {
                              .env = InheritedEnvironment()});
     REQUIRE((certs.ok() && certs->exit_code == 0));
     std::string script = std::string(CNPGI_SOURCE_DIR) + "/tests/integration/fake_apiserver.py";
-    pid = fork();
-    if (pid == 0) {
-      int log = open((dir / "apiserver.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      dup2(log, 1);
-      dup2(log, 2);
-      execlp("python3", "python3", script.c_str(), std::to_string(port).c_str(), (dir / "ca.crt").c_str(),
-             (dir / "ca.key").c_str(), (dir / "token").c_str(), nullptr);
-      _exit(127);
-    }
-    for (int i = 0; i < 100 && ReadFile(dir / "apiserver.log").find("ready") == std::string::npos; ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    REQUIRE_MESSAGE(ReadFile(dir / "apiserver.log").find("ready") != std::string::npos, ReadFile(dir / "apiserver.log"));
+    daemon = std::make_unique<Daemon>(
+        std::vector<std::string>{"python3", script, std::to_string(port), dir / "ca.crt", dir / "ca.key", dir / "token"},
+        dir / "apiserver.log", "ready");
   }
-  ~FakeApiServer() { Stop(); }
-  void Stop() {
-    if (pid <= 0) return;
-    kill(pid, SIGTERM);
-    waitpid(pid, nullptr, 0);
-    pid = -1;
-  }
+  void Stop() { daemon.reset(); }
   KubernetesConfig Config() const {
     return {"https://127.0.0.1:" + std::to_string(port), dir / "ca.crt", dir / "token", std::chrono::seconds(2)};
   }

@@ -55,7 +55,7 @@ void MakeCertificates(const std::string& dir) {
 struct OperatorHost {
   ScratchDir dir{"operator"};
   int port = FreeTcpPort();
-  pid_t pid = -1;
+  std::unique_ptr<Daemon> daemon;
 
   OperatorHost() {
     MakeCertificates(dir.path());
@@ -70,26 +70,8 @@ struct OperatorHost {
                                      "--server-address=127.0.0.1:" + std::to_string(port),
                                      "--sidecar-image=ghcr.io/cnpgi-pgbackrest/sidecar:0.1.0",
                                      "--archives-file=" + dir / "archives.json",};
-    pid = fork();
-    if (pid == 0) {
-      int log = open((dir / "operator.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      dup2(log, 1);
-      dup2(log, 2);
-      std::vector<char*> a;
-      for (auto& s : argv) a.push_back(s.data());
-      a.push_back(nullptr);
-      execv(a[0], a.data());
-      _exit(127);
-    }
-    for (int i = 0; i < 100 && ReadFile(dir / "operator.log").find("listening") == std::string::npos; ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    REQUIRE_MESSAGE(ReadFile(dir / "operator.log").find("listening") != std::string::npos, ReadFile(dir / "operator.log"));
+    daemon = std::make_unique<Daemon>(argv, dir / "operator.log", "listening");
   }
-  ~OperatorHost() {
-    kill(pid, SIGTERM);
-    waitpid(pid, nullptr, 0);
-  }
-
   // A channel as CNPG's operator opens it: server CA from the server Secret, client key pair, ServerName = Service name.
   std::shared_ptr<grpc::Channel> Channel(const std::string& client) {
     grpc::SslCredentialsOptions tls;

@@ -365,9 +365,7 @@ TEST_CASE("A pgbench burst is archived in parallel, each segment once, and a sid
 
   // Every segment from the first to the last is in the repository, exactly once.
   std::map<std::string, int> copies;
-  for (auto& e : std::filesystem::recursive_directory_iterator(p.repo + "/archive/cluster-example"))
-    if (e.is_regular_file() && e.path().filename().string().size() > 24 && e.path().filename().string()[24] == '-')
-      ++copies[e.path().filename().string().substr(0, 24)];
+  for (const auto& seg : p.RepoSegments()) ++copies[seg];
   int segments = 0;
   for (std::string seg = first; seg <= last; seg = *cnpgi_pgbackrest::NextWalSegment(seg)) {
     ++segments;
