@@ -77,7 +77,7 @@ void ArchiveSegment(benchmark::State& state, std::string kind, std::string compr
   options.instance.pgdata = pgdata;
   options.instance.wal_push_processes = 0;  // one synchronous push per call: the per-segment cost
   Engine engine(options, std::make_unique<StaticArchiveCatalog>(std::move(*archives)), std::make_unique<BenchSecrets>());
-  PgbackrestWalArchive wal(&engine);
+  PgbackrestWalArchive wal(&engine, {.parallel = 1, .ahead = false});
   std::string cluster = json{{"metadata", {{"name", "bench"}}},
                              {"spec", {{"plugins", json::array({{{"name", "pgbackrest.cnpg.opera.com"},
                                                                  {"parameters", {{"pgbackrestObjectName", name}}}}})}}},

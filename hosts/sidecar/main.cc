@@ -53,6 +53,8 @@ ABSL_FLAG(absl::Duration, wal_io_timeout, absl::Seconds(10),
           "pgBackRest io-timeout for archive-push/archive-get (it retries about 8 times before failing)");
 ABSL_FLAG(int, wal_push_parallel, 0,
           "pgBackRest async archive-push processes for a backlog (0: the number of cores; -1: synchronous pushes)");
+ABSL_FLAG(bool, wal_push_ahead, true,
+          "push a WAL segment as soon as PostgreSQL marks it .ready, before archive_command asks for it");
 ABSL_FLAG(int, wal_prefetch, 4,
           "WAL segments fetched in parallel per restore_command call (the requested one included; 1: no prefetch)");
 ABSL_FLAG(absl::Duration, backup_timeout, absl::Hours(24), "longest a backup or restore may take");
@@ -115,7 +117,9 @@ int main(int argc, char** argv) {
   chain.push_back(std::make_unique<EnvSecretResolver>());
 
   Engine engine(options, std::move(*catalog), std::make_unique<ChainSecretResolver>(std::move(chain)));
-  PgbackrestWalArchive wal_archive(&engine);
+  int cores = static_cast<int>(std::max(std::thread::hardware_concurrency(), 1u));
+  PgbackrestWalArchive wal_archive(&engine, {.parallel = parallel > 0 ? parallel : cores,
+                                             .ahead = absl::GetFlag(FLAGS_wal_push_ahead)});
   PgbackrestWalRestore wal_restore(&engine, {.prefetch = absl::GetFlag(FLAGS_wal_prefetch),
                                             .spool_dir = options.work_dir + "/wal-restore-spool"});
   PgbackrestBackup backup(&engine, {.backup_timeout = absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_backup_timeout)),

@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -17,6 +19,12 @@ namespace {
 std::string RepoDir(const std::string& dir, std::size_t index) { return absl::StrCat(dir, "/repo", index); }
 
 // Atomically replaces path with content (mode 0600): readers never see half a file.
+// The file's contents, empty when it cannot be read.
+std::string ReadWholeFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
 absl::Status WriteFileAtomically(const std::string& path, const std::string& content) {
   std::string tmp = absl::StrCat(path, ".tmp.", getpid());
   int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -144,6 +152,15 @@ absl::StatusOr<RenderedArchive> ConfigFiles::Render(const Archive& archive) {
   for (const auto& [path, pem] : ca_files) {
     if (auto s = MakeDirs(std::filesystem::path(path).parent_path().string()); !s.ok()) return s;
     if (auto s = WriteFileAtomically(path, pem); !s.ok()) return s;
+  }
+  if (ReadWholeFile(rendered.config_path) != text) {
+    // pgBackRest's async .ok files vouch for a segment under the configuration that pushed it:
+    // a different repository must not inherit them (a push too many is harmless, one too few is not).
+    std::error_code ec;
+    std::filesystem::remove_all(absl::StrCat(dir, "/spool/archive"), ec);
+    if (ec)
+      return absl::InternalError(absl::StrCat("cannot clear the archive-push spool of Archive '", archive.name,
+                                              "': ", ec.message()));
   }
   if (auto s = WriteFileAtomically(rendered.config_path, text); !s.ok()) return s;
   written_[archive.name] = fingerprint;

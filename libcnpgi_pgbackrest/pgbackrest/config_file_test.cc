@@ -93,11 +93,21 @@ TEST_CASE("ConfigFiles renders once, puts secrets in the environment, and re-ren
   stat(r->config_path.c_str(), &st2);
   CHECK(st.st_ino == st2.st_ino);
 
-  // Changed: rewritten.
+  // pgBackRest's async .ok files survive an unchanged configuration, also in a new sidecar process...
+  std::string ok = dir + "/s3/spool/archive/main/out/000000010000000000000001.ok";
+  std::filesystem::create_directories(dir + "/s3/spool/archive/main/out");
+  std::ofstream(ok).close();
+  ConfigFiles restarted(dir, {"/pgdata", "/run", 5432, "postgres"}, &secrets);
+  REQUIRE(restarted.Render(S3Archive()).ok());
+  CHECK(std::filesystem::exists(ok));
+
+  // ...but not a change: they vouch only for the repositories that stored the segments.
   Archive changed = S3Archive();
   changed.compression = "zst";
   REQUIRE(files.Render(changed).ok());
   CHECK(Slurp(r->config_path).find("compress-type=zst") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(ok));
+  CHECK(std::filesystem::exists(dir + "/s3/spool"));
 
   // A missing secret names the Archive, the repository and the Secret key.
   secrets.values.erase("s3/pass");

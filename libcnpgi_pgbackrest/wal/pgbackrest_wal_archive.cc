@@ -3,6 +3,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -30,18 +32,36 @@ bool PgbackrestWalArchive::MustCheckEmpty(const WalArchiveRequest& request, cons
   return !cluster.SkipsEmptyWalArchiveCheck() && access(MarkerPath(*engine_).c_str(), F_OK) == 0;
 }
 
-absl::Status PgbackrestWalArchive::Push(const Stanza& stanza, const std::string& path,
+PgbackrestWalArchive::PgbackrestWalArchive(Engine* engine, Options options)
+    : engine_(engine),
+      scheduler_({.wal_dir = absl::StrCat(engine->options().instance.pgdata, "/pg_wal"),
+                  .parallel = std::max(options.parallel, 1),
+                  .ahead = options.ahead,
+                  .timeout = engine->options().wal_timeout}) {}
+
+WalPushScheduler::Target PgbackrestWalArchive::TargetFor(const Stanza& stanza) {
+  WalPushScheduler::Target target;
+  target.identity = absl::StrCat(stanza.use.archive_name, "\n", stanza.use.stanza, "\n", stanza.rendered.config_path);
+  target.push = [this, stanza](const std::string& path, bool async, const std::function<bool()>& cancelled) {
+    return Push(stanza, path, async, cancelled);
+  };
+  if (engine_->options().instance.wal_push_processes > 0) {
+    const std::string& conf = stanza.rendered.config_path;
+    target.async = AsyncPushSpoolFor(conf.substr(0, conf.rfind('/')), stanza.use.stanza);
+  }
+  return target;
+}
+
+absl::Status PgbackrestWalArchive::Push(const Stanza& stanza, const std::string& path, bool async,
                                         const std::function<bool()>& cancelled) {
   std::string name = path.substr(path.rfind('/') + 1);
   std::string what = absl::StrCat("archiving ", name, " to Archive '", stanza.use.archive_name, "' stanza '",
                                   stanza.use.stanza, "'");
   PgbackrestCall push{.command = "archive-push", .args = {path}, .timeout = engine_->options().wal_timeout,
                       .cancelled = cancelled};
-  // The async worker only pushes what PostgreSQL marked .ready (and asserts otherwise): a file
-  // without that mark, such as a re-archive after .done, goes synchronously.
-  std::string ready = absl::StrCat(path.substr(0, path.rfind('/')), "/archive_status/", name, ".ready");
-  if (engine_->options().instance.wal_push_processes > 0 && access(ready.c_str(), F_OK) != 0)
-    push.options.push_back("--no-archive-async");
+  // The async worker only pushes what PostgreSQL marked .ready (and asserts otherwise): the
+  // scheduler asks for async only for such files.
+  if (engine_->options().instance.wal_push_processes > 0 && !async) push.options.push_back("--no-archive-async");
   auto result = engine_->Run(stanza, push);
   if (!result.ok()) return result.status();
   if (IsMissingStanza(*result)) {
@@ -82,8 +102,9 @@ absl::Status PgbackrestWalArchive::Archive(const WalArchiveRequest& request) {
   if (check_empty)
     if (auto s = engine_->RequireEmptyArchive(*stanza, request.cancelled); !s.ok()) return s;
 
-  // With archive-async the foreground returns once pgBackRest's async worker stored the segment.
-  absl::Status requested = Push(*stanza, path, request.cancelled);
+  // From here on segments are pushed as soon as PostgreSQL marks them ready.
+  scheduler_.Arm(TargetFor(*stanza));
+  absl::Status requested = scheduler_.Archive(path, request.cancelled);
   if (!requested.ok()) return requested;
   if (check_empty) unlink(MarkerPath(*engine_).c_str());
   return absl::OkStatus();

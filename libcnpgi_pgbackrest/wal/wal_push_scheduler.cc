@@ -1,0 +1,241 @@
+#include "wal/wal_push_scheduler.h"
+
+#include <dirent.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "absl/strings/match.h"
+#include "absl/strings/strip.h"
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+#include "common/wal_name.h"
+
+namespace cnpgi_pgbackrest {
+namespace {
+
+constexpr absl::string_view kReady = ".ready";
+// Waiters re-check this often even without a wake-up: a pgBackRest worker we did not start
+// signals nothing when it exits.
+constexpr absl::Duration kRecheck = absl::Milliseconds(50);
+
+}  // namespace
+
+WalPushScheduler::WalPushScheduler(Options options)
+    : options_(std::move(options)), status_dir_(absl::StrCat(options_.wal_dir, "/archive_status")) {
+  inotify_fd_ = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  watcher_ = std::thread([this] { Watch(); });
+}
+
+WalPushScheduler::~WalPushScheduler() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+    changed_.SignalAll();
+  }
+  std::uint64_t one = 1;
+  if (wake_fd_ >= 0 && write(wake_fd_, &one, sizeof one) < 0) {
+  }
+  watcher_.join();
+  {
+    // Pushes in flight see stopping_ as cancellation and end their pgbackrest child.
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(+[](int* n) { return *n == 0; }, &threads_));
+  }
+  for (auto& [id, worker] : workers_) worker.join();
+  if (inotify_fd_ >= 0) close(inotify_fd_);
+  if (wake_fd_ >= 0) close(wake_fd_);
+}
+
+std::uint64_t WalPushScheduler::pushes_started() const {
+  absl::MutexLock lock(&mu_);
+  return started_;
+}
+
+void WalPushScheduler::Arm(Target target) {
+  absl::MutexLock lock(&mu_);
+  bool changed = !target_ || target_->identity != target.identity;
+  if (changed) entries_.clear();  // pushes in flight for the old target finish unrecorded
+  target_ = std::make_shared<const Target>(std::move(target));
+  if (inotify_fd_ >= 0 && status_watch_ < 0)
+    status_watch_ = inotify_add_watch(inotify_fd_, status_dir_.c_str(), IN_CREATE | IN_MOVED_TO);
+  std::string spool = target_->async ? target_->async->out_dir : "";
+  if (inotify_fd_ >= 0 && spool != spool_watched_) {
+    if (spool_watch_ >= 0) inotify_rm_watch(inotify_fd_, spool_watch_);
+    spool_watch_ = -1;
+    spool_watched_ = spool;
+    if (!spool.empty()) {
+      // pgBackRest creates it on its first async run; watching needs it now.
+      std::error_code ec;
+      std::filesystem::create_directories(spool, ec);
+      spool_watch_ = inotify_add_watch(inotify_fd_, spool.c_str(), IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE);
+    }
+  }
+  if (changed && options_.ahead) Schedule();
+}
+
+bool WalPushScheduler::Stored(const std::string& name) const {
+  return target_ && target_->async && AsyncPushStored(*target_->async, name);
+}
+
+std::vector<std::string> WalPushScheduler::Pending(std::size_t limit) const {
+  std::vector<std::string> ready;
+  if (DIR* dir = opendir(status_dir_.c_str())) {
+    while (dirent* e = readdir(dir)) {
+      absl::string_view file = e->d_name;
+      if (!absl::ConsumeSuffix(&file, kReady)) continue;
+      std::string name(file);
+      if (ClassifyWalName(name) && !entries_.count(name)) ready.push_back(std::move(name));
+    }
+    closedir(dir);
+  }
+  std::sort(ready.begin(), ready.end());
+  std::vector<std::string> out;
+  for (auto& name : ready) {
+    if (out.size() >= limit) break;
+    if (!Stored(name)) out.push_back(std::move(name));
+  }
+  return out;
+}
+
+void WalPushScheduler::Schedule() {
+  if (stopping_ || !target_) return;
+  // A running worker took every .ready file it saw; its .ok files answer for them.
+  if (target_->async && (async_running_ || AsyncPushWorkerRunning(*target_->async))) return;
+  int free = std::max(options_.parallel - sync_running_, 0);
+  std::vector<std::string> pending = Pending(static_cast<std::size_t>(std::max(free, 1)) + 1);
+  if (pending.empty()) return;
+  // More waiting than free slots: one pgBackRest worker pushes the lot with process-max
+  // processes, paying process start-up and archive.info once instead of per segment.
+  if (target_->async && pending.size() >= 2 && static_cast<int>(pending.size()) > free) {
+    StartPush(pending.front(), true);
+    return;
+  }
+  for (int i = 0; i < free && i < static_cast<int>(pending.size()); ++i) StartPush(pending[i], false);
+}
+
+void WalPushScheduler::ForgetAcknowledged() {
+  if (entries_.size() < static_cast<std::size_t>(options_.parallel) + 16) return;
+  // Ended pushes whose .ready PostgreSQL has renamed (or never asked about) need no memory.
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    bool ready = access(absl::StrCat(status_dir_, "/", it->first, kReady).c_str(), F_OK) == 0;
+    it = it->second.done && !ready ? entries_.erase(it) : std::next(it);
+  }
+}
+
+void WalPushScheduler::StartPush(const std::string& name, bool async) {
+  ForgetAcknowledged();
+  // Ended threads have released mu_ (we hold it), so these joins return at once.
+  for (std::uint64_t done : finished_) {
+    workers_[done].join();
+    workers_.erase(done);
+  }
+  finished_.clear();
+  std::uint64_t id = next_id_++;
+  entries_[name] = Entry{.id = id};
+  if (async)
+    async_running_ = true;
+  else
+    ++sync_running_;
+  ++threads_;
+  ++started_;
+  std::shared_ptr<const Target> target = target_;
+  std::string path = absl::StrCat(options_.wal_dir, "/", name);
+  workers_[id] = std::thread([this, target, name, path, id, async] {
+    absl::Status status = target->push(path, async, [this] {
+      absl::MutexLock lock(&mu_);
+      return stopping_;
+    });
+    absl::MutexLock lock(&mu_);
+    if (async)
+      async_running_ = false;
+    else
+      --sync_running_;
+    auto it = entries_.find(name);
+    if (it != entries_.end() && it->second.id == id) {
+      it->second.done = true;
+      it->second.status = status;
+      it->second.ended = std::chrono::steady_clock::now();
+    }
+    if (!status.ok())
+      Log("warning", "WAL push failed; PostgreSQL's archiver will retry",
+          {{"wal", name}, {"mode", async ? "async" : "sync"}, {"error", status.message()}});
+    if (options_.ahead) Schedule();
+    --threads_;
+    finished_.push_back(id);
+    changed_.SignalAll();
+  });
+}
+
+absl::Status WalPushScheduler::Archive(const std::string& path, const std::function<bool()>& cancelled) {
+  const auto begun = std::chrono::steady_clock::now();
+  std::string dir = path.substr(0, path.rfind('/'));
+  std::string name = path.substr(path.rfind('/') + 1);
+  std::shared_ptr<const Target> target;
+  {
+    absl::MutexLock lock(&mu_);
+    target = target_;
+  }
+  if (!target) return absl::InternalError("WAL archiving was asked before its Archive was known");
+  // Without a .ready mark (a re-archive after .done, or a file outside pg_wal's status
+  // tracking) neither push-ahead nor pgBackRest's worker will take it: push it here.
+  if (dir != options_.wal_dir || access(absl::StrCat(status_dir_, "/", name, kReady).c_str(), F_OK) != 0)
+    return target->push(path, false, cancelled);
+
+  absl::MutexLock lock(&mu_);
+  while (true) {
+    if (stopping_) return absl::UnavailableError("the sidecar is stopping");
+    auto it = entries_.find(name);
+    if (Stored(name)) {
+      if (it != entries_.end()) entries_.erase(it);
+      return absl::OkStatus();
+    }
+    if (it != entries_.end() && it->second.done) {
+      // Stored entries stay until PostgreSQL renames the .ready, so nothing pushes them again.
+      if (it->second.status.ok()) return absl::OkStatus();
+      absl::Status status = it->second.status;
+      bool fresh = it->second.ended >= begun;
+      entries_.erase(it);
+      if (fresh) return status;
+      // It failed before this call began (pushed ahead): try again rather than report old news.
+    }
+    Schedule();
+    if (cancelled && cancelled()) return absl::CancelledError(absl::StrCat("archiving ", name, " was cancelled"));
+    if (std::chrono::steady_clock::now() - begun > options_.timeout)
+      return absl::DeadlineExceededError(absl::StrCat("WAL file ", name, " was not stored within ",
+                                                      options_.timeout.count() / 1000, "s"));
+    changed_.WaitWithTimeout(&mu_, kRecheck);
+  }
+}
+
+void WalPushScheduler::Watch() {
+  alignas(inotify_event) char buf[8192];
+  while (true) {
+    pollfd fds[2] = {{inotify_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
+    if (poll(fds, 2, -1) < 0 && errno != EINTR) return;
+    if (fds[1].revents) return;
+    bool ready = false;
+    bool any = false;
+    ssize_t n;
+    while ((n = read(inotify_fd_, buf, sizeof buf)) > 0) {
+      for (char* p = buf; p < buf + n;) {
+        auto* e = reinterpret_cast<inotify_event*>(p);
+        any = true;
+        if (e->len > 0 && absl::EndsWith(e->name, kReady)) ready = true;
+        p += sizeof(inotify_event) + e->len;
+      }
+    }
+    if (!any) continue;
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return;
+    if (ready && options_.ahead) Schedule();
+    changed_.SignalAll();
+  }
+}
+
+}  // namespace cnpgi_pgbackrest

@@ -1,0 +1,96 @@
+// Push-ahead for WAL archiving. PostgreSQL marks a segment .ready and wakes its archiver at the
+// same moment; the archiver then starts CNPG's instance manager, which dials the sidecar and makes
+// five calls before Archive. Pushing on the .ready mark overlaps that start-up with the push, and a
+// backlog goes to pgBackRest's async worker at once instead of one process per segment.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "pgbackrest/async_spool.h"
+
+namespace cnpgi_pgbackrest {
+
+class WalPushScheduler {
+ public:
+  // archive-push of one file; async hands it to pgBackRest's worker, which takes every .ready file.
+  using PushFn = std::function<absl::Status(const std::string& path, bool async, const std::function<bool()>& cancelled)>;
+
+  struct Target {
+    std::string identity;                 // Archive + stanza: a change forgets pushes in flight
+    PushFn push;
+    std::optional<AsyncPushSpool> async;  // set when pgBackRest's async mode is configured
+  };
+
+  struct Options {
+    std::string wal_dir;          // $PGDATA/pg_wal, holding archive_status/
+    int parallel = 1;             // synchronous pushes at once; a longer backlog goes async
+    bool ahead = true;            // push on the .ready mark, before PostgreSQL asks
+    std::chrono::milliseconds timeout{std::chrono::minutes(5)};  // longest an Archive call waits
+  };
+
+  explicit WalPushScheduler(Options options);
+  ~WalPushScheduler();
+  WalPushScheduler(const WalPushScheduler&) = delete;
+  WalPushScheduler& operator=(const WalPushScheduler&) = delete;
+
+  // Points pushes at target; every Archive call does, so push-ahead starts with the first one.
+  void Arm(Target target);
+
+  // OK once the .ready file at path is stored; pushes it unless a push is under way or done.
+  // An error is reported only from a push that ended after the call began.
+  absl::Status Archive(const std::string& path, const std::function<bool()>& cancelled);
+
+  // Pushes started so far, synchronous and async (for tests and logs).
+  std::uint64_t pushes_started() const;
+
+ private:
+  struct Entry {
+    std::uint64_t id = 0;
+    bool done = false;
+    absl::Status status;
+    std::chrono::steady_clock::time_point ended;
+  };
+
+  // Starts pushes for pending .ready files unless pgBackRest's worker already has them.
+  void Schedule() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void StartPush(const std::string& name, bool async) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The oldest .ready files with neither a push here nor a pgBackRest .ok, at most limit.
+  std::vector<std::string> Pending(std::size_t limit) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool Stored(const std::string& name) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ForgetAcknowledged() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Watch();
+
+  const Options options_;
+  const std::string status_dir_;
+  mutable absl::Mutex mu_;
+  absl::CondVar changed_;
+  std::shared_ptr<const Target> target_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
+  int sync_running_ ABSL_GUARDED_BY(mu_) = 0;
+  bool async_running_ ABSL_GUARDED_BY(mu_) = false;
+  int threads_ ABSL_GUARDED_BY(mu_) = 0;  // push threads not yet ended
+  std::map<std::uint64_t, std::thread> workers_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::uint64_t> finished_ ABSL_GUARDED_BY(mu_);  // ended, to join
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
+  std::uint64_t started_ ABSL_GUARDED_BY(mu_) = 0;
+  int inotify_fd_ = -1;
+  int wake_fd_ = -1;
+  int status_watch_ ABSL_GUARDED_BY(mu_) = -1;
+  int spool_watch_ ABSL_GUARDED_BY(mu_) = -1;
+  std::string spool_watched_ ABSL_GUARDED_BY(mu_);
+  std::thread watcher_;
+};
+
+}  // namespace cnpgi_pgbackrest

@@ -1,0 +1,223 @@
+#include "wal/wal_push_scheduler.h"
+
+#include <sys/file.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <doctest/doctest.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+
+using namespace cnpgi_pgbackrest;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string Segment(int n) {
+  char name[25];
+  snprintf(name, sizeof name, "0000000100000000000000%02X", n);
+  return name;
+}
+
+// pg_wal with archive_status, and pgBackRest's spool and lock, in a scratch directory.
+struct Scratch {
+  Scratch() {
+    char tmpl[] = "/tmp/cnpgi-push-XXXXXX";
+    root = mkdtemp(tmpl);
+    wal = root + "/pg_wal";
+    fs::create_directories(wal + "/archive_status");
+    spool = AsyncPushSpoolFor(root + "/archive", "main");
+    fs::create_directories(spool.out_dir);
+    fs::create_directories(fs::path(spool.lock_file).parent_path());
+  }
+  ~Scratch() { fs::remove_all(root); }
+  std::string Ready(int n) {
+    std::ofstream(wal + "/" + Segment(n)) << "wal";
+    std::ofstream(wal + "/archive_status/" + Segment(n) + ".ready");
+    return wal + "/" + Segment(n);
+  }
+  std::string root, wal;
+  AsyncPushSpool spool;
+};
+
+// Records pushes; async pushes act like pgBackRest's worker: every .ready file gets its .ok.
+struct FakePusher {
+  absl::Mutex mu;
+  std::vector<std::pair<std::string, bool>> calls;
+  std::function<absl::Status(int)> result = [](int) { return absl::OkStatus(); };  // by call number
+  std::atomic<bool> hold{false};
+
+  WalPushScheduler::Target Target(Scratch& s, bool async) {
+    WalPushScheduler::Target t{.identity = "archive/main"};
+    t.push = [this, &s](const std::string& path, bool is_async, const std::function<bool()>& cancelled) {
+      int n;
+      {
+        absl::MutexLock lock(&mu);
+        calls.emplace_back(path.substr(path.rfind('/') + 1), is_async);
+        n = static_cast<int>(calls.size());
+      }
+      while (hold && !cancelled()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      absl::Status status = result(n);
+      if (is_async && status.ok())
+        for (const auto& e : fs::directory_iterator(s.wal + "/archive_status"))
+          if (e.path().extension() == ".ready")
+            std::ofstream(absl::StrCat(s.spool.out_dir, "/", e.path().stem().string(), ".ok"));
+      return status;
+    };
+    if (async) t.async = s.spool;
+    return t;
+  }
+  std::size_t count() {
+    absl::MutexLock lock(&mu);
+    return calls.size();
+  }
+  bool WaitFor(std::size_t n) {
+    for (int i = 0; i < 500 && count() < n; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    return count() >= n;
+  }
+};
+
+WalPushScheduler::Options Opts(const Scratch& s, bool ahead, int parallel = 2) {
+  return {.wal_dir = s.wal, .parallel = parallel, .ahead = ahead, .timeout = std::chrono::seconds(20)};
+}
+
+const std::function<bool()> kNever = [] { return false; };
+
+}  // namespace
+
+TEST_CASE("push-ahead starts a lone segment's push on its .ready mark, before PostgreSQL asks") {
+  Scratch s;
+  FakePusher pusher;
+  WalPushScheduler scheduler(Opts(s, true));
+  scheduler.Arm(pusher.Target(s, false));
+  std::string path = s.Ready(1);
+  REQUIRE(pusher.WaitFor(1));
+  CHECK(pusher.calls[0] == std::make_pair(Segment(1), false));
+  CHECK(scheduler.Archive(path, kNever).ok());
+  CHECK(pusher.count() == 1);  // the Archive call found it stored
+  // Until PostgreSQL renames 1's .ready, the next segment's mark must not push 1 again.
+  std::string next = s.Ready(2);
+  REQUIRE(pusher.WaitFor(2));
+  CHECK(scheduler.Archive(next, kNever).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  REQUIRE(pusher.count() == 2);
+  CHECK(pusher.calls[1].first == Segment(2));
+}
+
+TEST_CASE("a backlog goes to one async push; later calls are answered from pgBackRest's .ok files") {
+  Scratch s;
+  FakePusher pusher;
+  std::vector<std::string> paths;
+  for (int i = 1; i <= 6; ++i) paths.push_back(s.Ready(i));
+  WalPushScheduler scheduler(Opts(s, false));
+  scheduler.Arm(pusher.Target(s, true));
+  for (const auto& p : paths) CHECK(scheduler.Archive(p, kNever).ok());
+  REQUIRE(pusher.count() == 1);
+  CHECK(pusher.calls[0] == std::make_pair(Segment(1), true));
+}
+
+TEST_CASE("up to `parallel` pending segments are pushed synchronously, each once") {
+  Scratch s;
+  FakePusher pusher;
+  std::string a = s.Ready(1), b = s.Ready(2);
+  WalPushScheduler scheduler(Opts(s, false, 2));
+  scheduler.Arm(pusher.Target(s, true));
+  CHECK(scheduler.Archive(a, kNever).ok());
+  CHECK(scheduler.Archive(b, kNever).ok());
+  REQUIRE(pusher.count() == 2);
+  CHECK_FALSE(pusher.calls[0].second);
+  CHECK_FALSE(pusher.calls[1].second);
+}
+
+TEST_CASE("a failure from before the call is retried; a failure during the call is reported") {
+  Scratch s;
+  FakePusher pusher;
+  pusher.result = [](int n) { return n == 1 ? absl::UnavailableError("repository down") : absl::OkStatus(); };
+  WalPushScheduler scheduler(Opts(s, true));
+  scheduler.Arm(pusher.Target(s, false));
+  std::string path = s.Ready(1);
+  REQUIRE(pusher.WaitFor(1));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the pushed-ahead attempt has ended
+  CHECK(scheduler.Archive(path, kNever).ok());
+  CHECK(pusher.count() == 2);
+
+  pusher.result = [](int) { return absl::UnavailableError("repository down"); };
+  absl::Status st = scheduler.Archive(s.Ready(2), kNever);
+  CHECK(st.code() == absl::StatusCode::kUnavailable);
+  CHECK(st.message() == "repository down");
+}
+
+TEST_CASE("files without a .ready mark are pushed by the caller, never answered from .ok files") {
+  Scratch s;
+  FakePusher pusher;
+  WalPushScheduler scheduler(Opts(s, true));
+  scheduler.Arm(pusher.Target(s, true));
+  std::string path = s.wal + "/" + Segment(7);
+  std::ofstream(path) << "wal";
+  std::ofstream(s.spool.out_dir + "/" + Segment(7) + ".ok");  // stale: PostgreSQL already saw it archived
+  CHECK(scheduler.Archive(path, kNever).ok());
+  REQUIRE(pusher.count() == 1);
+  CHECK(pusher.calls[0] == std::make_pair(Segment(7), false));
+}
+
+TEST_CASE("a waiting Archive call ends when the caller cancels; the push carries on") {
+  Scratch s;
+  FakePusher pusher;
+  pusher.hold = true;
+  WalPushScheduler scheduler(Opts(s, false));
+  scheduler.Arm(pusher.Target(s, false));
+  int polls = 0;
+  absl::Status st = scheduler.Archive(s.Ready(1), [&] { return ++polls > 3; });
+  CHECK(st.code() == absl::StatusCode::kCancelled);
+  CHECK(pusher.count() == 1);
+  pusher.hold = false;
+}
+
+TEST_CASE("pgBackRest's spool: .ok with and without a warning, and the worker's lock seen in /proc/locks") {
+  Scratch s;
+  std::string warning = "x";
+  CHECK_FALSE(AsyncPushStored(s.spool, Segment(1)));
+  std::ofstream(s.spool.out_dir + "/" + Segment(1) + ".ok");
+  CHECK(AsyncPushStored(s.spool, Segment(1), &warning));
+  CHECK(warning.empty());
+  std::ofstream(s.spool.out_dir + "/" + Segment(2) + ".ok") << "0\nWAL file already exists with the same checksum\n";
+  CHECK(AsyncPushStored(s.spool, Segment(2), &warning));
+  CHECK(warning == "WAL file already exists with the same checksum");
+
+  CHECK_FALSE(AsyncPushWorkerRunning(s.spool));
+  int fd = open(s.spool.lock_file.c_str(), O_CREAT | O_RDWR, 0600);
+  REQUIRE(fd >= 0);
+  CHECK_FALSE(AsyncPushWorkerRunning(s.spool));  // the file alone is not a worker
+  REQUIRE(flock(fd, LOCK_EX | LOCK_NB) == 0);
+  CHECK(AsyncPushWorkerRunning(s.spool));
+  flock(fd, LOCK_UN);
+  CHECK_FALSE(AsyncPushWorkerRunning(s.spool));
+  close(fd);
+}
+
+TEST_CASE("while pgBackRest's worker holds the archive lock, nothing else is started") {
+  Scratch s;
+  FakePusher pusher;
+  std::string a = s.Ready(1);
+  s.Ready(2);
+  s.Ready(3);
+  int fd = open(s.spool.lock_file.c_str(), O_CREAT | O_RDWR, 0600);
+  REQUIRE(flock(fd, LOCK_EX | LOCK_NB) == 0);
+  WalPushScheduler scheduler(Opts(s, true));
+  scheduler.Arm(pusher.Target(s, true));
+  std::thread worker([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    std::ofstream(s.spool.out_dir + "/" + Segment(1) + ".ok");
+  });
+  CHECK(scheduler.Archive(a, kNever).ok());
+  worker.join();
+  CHECK(pusher.count() == 0);
+  flock(fd, LOCK_UN);
+  close(fd);
+}
