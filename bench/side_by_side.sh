@@ -105,32 +105,37 @@ archiver() {
   end=$(date +%s%N)
   echo "total $(( (end - start) / 1000 ))"
 }
-declare -A P50 P99 TOTAL STORED SIDECAR_CPU
-summarize() {  # $1 = run name (mode/scenario), $2 = file with the archiver's output, $3 = segments expected
-  local lines; lines=$(cat "$2")
-  # Every segment must be in the repository, once.
-  STORED[$1]=$(find "$D/repo/archive" -type f -regextype egrep -regex '.*/[0-9A-F]{24}-[0-9a-f]{40}.*' | wc -l)
-  [[ ${STORED[$1]} == "$3" ]] || { echo "$1 stored ${STORED[$1]} of $3 segments" >&2; exit 1; }
-  TOTAL[$1]=$(grep '^total' <<<"$lines" | cut -d' ' -f2)
-  local sorted; sorted=$(grep -v '^total' <<<"$lines" | sort -n)
+declare -A P50 P99 TOTAL SIDECAR_CPU
+# After each run: every segment must be in the repository, once. $1 = run name, $2 = segments expected.
+check_stored() {
+  local stored; stored=$(find "$D/repo/archive" -type f -regextype egrep -regex '.*/[0-9A-F]{24}-[0-9a-f]{40}.*' | wc -l)
+  [[ $stored == "$2" ]] || { echo "$1 stored $stored of $2 segments" >&2; exit 1; }
+}
+# Over the repeats of a run ($1 = mode/scenario, files $D/<mode>-<scenario>-<rep>.txt): p50/p99 of all
+# calls pooled, and the median of the totals.
+summarize() {
+  local files=("$D/${1/\//-}"-*.txt)
+  local sorted; sorted=$(cat "${files[@]}" | grep -v '^total' | sort -n)
   local n; n=$(wc -l <<<"$sorted")
   P50[$1]=$(sed -n "$(( (n + 1) / 2 ))p" <<<"$sorted")
   P99[$1]=$(sed -n "$(( (n * 99 + 99) / 100 ))p" <<<"$sorted")
+  local totals; totals=$(cat "${files[@]}" | grep '^total' | cut -d' ' -f2 | sort -n)
+  TOTAL[$1]=$(sed -n "$(( ($(wc -l <<<"$totals") + 1) / 2 ))p" <<<"$totals")
 }
 expected() { [[ $1 == backlog ]] && echo "${#segs[@]}" || echo "$SINGLE"; }
 
 bare_run() {  # $1 = scenario
   fresh_pgdata "$1"; conf ""
   archiver "$1" pgbackrest --config="$D/pgbackrest.conf" --stanza=bench --pg1-path="$D/run" archive-push %p \
-    >"$D/bare-$1.txt"
-  summarize "bare/$1" "$D/bare-$1.txt" "$(expected "$1")"
+    >"$D/bare-$1-$REP.txt"
+  check_stored "bare/$1" "$(expected "$1")"
 }
 async_run() {
   fresh_pgdata "$1"; conf "archive-async=y
 process-max=$P"
   archiver "$1" pgbackrest --config="$D/pgbackrest.conf" --stanza=bench --pg1-path="$D/run" archive-push %p \
-    >"$D/async-$1.txt"
-  summarize "async/$1" "$D/async-$1.txt" "$(expected "$1")"
+    >"$D/async-$1-$REP.txt"
+  check_stored "async/$1" "$(expected "$1")"
 }
 plugin_run() {  # $1 = mode, $2 = scenario, the rest = sidecar flags
   local mode=$1 scenario=$2
@@ -148,28 +153,34 @@ JSON
   local pid=$!
   for _ in $(seq 1 100); do as_pg "$SIDECAR" probe --plugin-path="$D/plugins" 2>/dev/null && break; sleep 0.05; done
   archiver "$scenario" env POD_NAME=bench-1 "$STANDIN" wal-archive --cluster-json="$D/cluster.json" \
-    --plugins-dir="$D/plugins" --pgdata="$D/run" %p >"$D/$mode-$scenario.txt"
+    --plugins-dir="$D/plugins" --pgdata="$D/run" %p >"$D/$mode-$scenario-$REP.txt"
   # The sidecar's own CPU (user + system ticks) for the run: what the plugin adds beside pgBackRest.
-  SIDECAR_CPU[$mode/$scenario]=$(awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$pid/stat")
+  SIDECAR_CPU[$mode/$scenario]=${SIDECAR_CPU[$mode/$scenario]:-}$(awk -v hz="$(getconf CLK_TCK)" '{ printf " %.2f", ($14 + $15) / hz }' "/proc/$pid/stat")
   kill "$pid"; wait "$pid" 2>/dev/null || true
-  summarize "$mode/$scenario" "$D/$mode-$scenario.txt" "$(expected "$scenario")"
+  check_stored "$mode/$scenario" "$(expected "$scenario")"
 }
 MODES=(${BENCH_MODES:-bare async plugin plugin1 nahead})
-for scenario in ${BENCH_SCENARIOS:-backlog single}; do
-  for m in "${MODES[@]}"; do
-    case $m in
-      bare) bare_run "$scenario" ;;
-      async) async_run "$scenario" ;;
-      plugin) plugin_run plugin "$scenario" --wal-push-parallel="$P" ;;
-      plugin1) plugin_run plugin1 "$scenario" --wal-push-parallel=-1 ;;
-      nahead) plugin_run nahead "$scenario" --wal-push-parallel="$P" --wal-push-ahead=false ;;
-    esac
+SCENARIOS=(${BENCH_SCENARIOS:-backlog single})
+# Runs are interleaved (every mode once, then again) so that background noise hits all modes alike.
+rm -f "$D"/*-backlog-*.txt "$D"/*-single-*.txt
+for REP in $(seq 1 "${BENCH_REPEAT:-3}"); do
+  for scenario in "${SCENARIOS[@]}"; do
+    for m in "${MODES[@]}"; do
+      case $m in
+        bare) bare_run "$scenario" ;;
+        async) async_run "$scenario" ;;
+        plugin) plugin_run plugin "$scenario" --wal-push-parallel="$P" ;;
+        plugin1) plugin_run plugin1 "$scenario" --wal-push-parallel=-1 ;;
+        nahead) plugin_run nahead "$scenario" --wal-push-parallel="$P" --wal-push-ahead=false ;;
+      esac
+    done
   done
 done
+for scenario in "${SCENARIOS[@]}"; do for m in "${MODES[@]}"; do summarize "$m/$scenario"; done; done
 
 ms() { awk -v us="$1" 'BEGIN { if (us == "") print "-"; else printf "%.1f", us / 1000 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "") print "n/a"; else printf "%.2f", a / b }'; }
-printf '\n%-8s | %-36s | %-22s\n' "" "backlog of ${#segs[@]}" "single segments ($SINGLE)"
+printf '\n%-8s | %-36s | %-22s\n' "" "backlog of ${#segs[@]}, ${BENCH_REPEAT:-3} runs" "single segments ($SINGLE)"
 printf '%-8s | %8s %8s %9s %8s | %10s %10s\n' mode p50_ms p99_ms total_s seg/s p50_ms p99_ms
 for m in "${MODES[@]}"; do
   printf '%-8s | %8s %8s %9s %8s | %10s %10s\n' "$m" "$(ms "${P50[$m/backlog]:-}")" "$(ms "${P99[$m/backlog]:-}")" \
@@ -181,7 +192,10 @@ echo
 echo "per segment (single, p50): plugin/bare $(ratio "${P50[plugin/single]:-}" "${P50[bare/single]:-}"), plugin1/bare $(ratio "${P50[plugin1/single]:-}" "${P50[bare/single]:-}"), nahead/bare $(ratio "${P50[nahead/single]:-}" "${P50[bare/single]:-}")"
 echo "per segment (backlog, p50): plugin/bare $(ratio "${P50[plugin/backlog]:-}" "${P50[bare/backlog]:-}")"
 echo "backlog time: plugin/bare $(ratio "${TOTAL[plugin/backlog]:-}" "${TOTAL[bare/backlog]:-}"), plugin/async $(ratio "${TOTAL[plugin/backlog]:-}" "${TOTAL[async/backlog]:-}"), nahead/async $(ratio "${TOTAL[nahead/backlog]:-}" "${TOTAL[async/backlog]:-}")"
-echo "sidecar CPU seconds (backlog/single): $(for m in plugin plugin1 nahead; do printf '%s %s/%s  ' "$m" "${SIDECAR_CPU[$m/backlog]:-}" "${SIDECAR_CPU[$m/single]:-}"; done)"
+for m in plugin plugin1 nahead; do
+  [[ -n ${SIDECAR_CPU[$m/backlog]:-}${SIDECAR_CPU[$m/single]:-} ]] &&
+    echo "sidecar CPU seconds per run, $m: backlog${SIDECAR_CPU[$m/backlog]:-} single${SIDECAR_CPU[$m/single]:-}"
+done
 [[ -n ${BENCH_SKIP_SEGMENT_BENCH:-} ]] && exit 0
 
 # Per compression type, a real segment through the plugin's archive path in-process (posix; S3 too when

@@ -62,6 +62,7 @@ void WalPushScheduler::Arm(Target target) {
   bool changed = !target_ || target_->identity != target.identity;
   if (changed) entries_.clear();  // pushes in flight for the old target finish unrecorded
   target_ = std::make_shared<const Target>(std::move(target));
+  armed_at_ = std::chrono::steady_clock::now();
   if (inotify_fd_ >= 0 && status_watch_ < 0)
     status_watch_ = inotify_add_watch(inotify_fd_, status_dir_.c_str(), IN_CREATE | IN_MOVED_TO);
   std::string spool = target_->async ? target_->async->out_dir : "";
@@ -76,7 +77,11 @@ void WalPushScheduler::Arm(Target target) {
       spool_watch_ = inotify_add_watch(inotify_fd_, spool.c_str(), IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE);
     }
   }
-  if (changed && options_.ahead) Schedule();
+  if (changed) ScheduleAhead();
+}
+
+void WalPushScheduler::ScheduleAhead() {
+  if (options_.ahead && std::chrono::steady_clock::now() - armed_at_ < options_.ahead_window) Schedule();
 }
 
 bool WalPushScheduler::Stored(const std::string& name) const {
@@ -165,7 +170,7 @@ void WalPushScheduler::StartPush(const std::string& name, bool async) {
     if (!status.ok())
       Log("warning", "WAL push failed; PostgreSQL's archiver will retry",
           {{"wal", name}, {"mode", async ? "async" : "sync"}, {"error", status.message()}});
-    if (options_.ahead) Schedule();
+    ScheduleAhead();
     --threads_;
     finished_.push_back(id);
     changed_.SignalAll();
@@ -233,7 +238,7 @@ void WalPushScheduler::Watch() {
     if (!any) continue;
     absl::MutexLock lock(&mu_);
     if (stopping_) return;
-    if (ready && options_.ahead) Schedule();
+    if (ready) ScheduleAhead();
     changed_.SignalAll();
   }
 }

@@ -36,6 +36,9 @@ class WalPushScheduler {
     std::string wal_dir;          // $PGDATA/pg_wal, holding archive_status/
     int parallel = 1;             // synchronous pushes at once; a longer backlog goes async
     bool ahead = true;            // push on the .ready mark, before PostgreSQL asks
+    // Push-ahead pauses when no Archive call came for this long: CNPG may have moved WAL
+    // archiving elsewhere, and then nothing should go to this Archive on its own.
+    std::chrono::milliseconds ahead_window{std::chrono::minutes(10)};
     std::chrono::milliseconds timeout{std::chrono::minutes(5)};  // longest an Archive call waits
   };
 
@@ -64,6 +67,8 @@ class WalPushScheduler {
 
   // Starts pushes for pending .ready files unless pgBackRest's worker already has them.
   void Schedule() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Schedule() on behalf of push-ahead, within ahead_window of the last Archive call.
+  void ScheduleAhead() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void StartPush(const std::string& name, bool async) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The oldest .ready files with neither a push here nor a pgBackRest .ok, at most limit.
   std::vector<std::string> Pending(std::size_t limit) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -76,6 +81,7 @@ class WalPushScheduler {
   mutable absl::Mutex mu_;
   absl::CondVar changed_;
   std::shared_ptr<const Target> target_ ABSL_GUARDED_BY(mu_);
+  std::chrono::steady_clock::time_point armed_at_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
   int sync_running_ ABSL_GUARDED_BY(mu_) = 0;
   bool async_running_ ABSL_GUARDED_BY(mu_) = false;

@@ -221,3 +221,21 @@ TEST_CASE("while pgBackRest's worker holds the archive lock, nothing else is sta
   flock(fd, LOCK_UN);
   close(fd);
 }
+
+TEST_CASE("push-ahead pauses once Archive calls stop coming, and resumes with the next one") {
+  Scratch s;
+  FakePusher pusher;
+  WalPushScheduler::Options options = Opts(s, true);
+  options.ahead_window = std::chrono::milliseconds(200);
+  WalPushScheduler scheduler(options);
+  scheduler.Arm(pusher.Target(s, false));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  std::string path = s.Ready(1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  CHECK(pusher.count() == 0);  // CNPG may archive elsewhere now: nothing goes out unasked
+  scheduler.Arm(pusher.Target(s, false));
+  CHECK(scheduler.Archive(path, kNever).ok());
+  CHECK(pusher.count() == 1);
+  s.Ready(2);
+  CHECK(pusher.WaitFor(2));  // armed again by that call
+}
