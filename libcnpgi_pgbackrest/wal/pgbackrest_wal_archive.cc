@@ -41,7 +41,9 @@ PgbackrestWalArchive::PgbackrestWalArchive(Engine* engine, Options options)
 
 WalPushScheduler::Target PgbackrestWalArchive::TargetFor(const Stanza& stanza) {
   WalPushScheduler::Target target;
-  target.identity = absl::StrCat(stanza.use.archive_name, "\n", stanza.use.stanza, "\n", stanza.rendered.config_path);
+  // A changed Archive spec is a new target: what was pushed under the old one proves nothing.
+  target.identity = absl::StrCat(stanza.use.archive_name, "\n", stanza.use.stanza, "\n", stanza.rendered.config_path,
+                                 "\n", stanza.archive.definition.dump());
   target.push = [this, stanza](const std::string& path, bool async, const std::function<bool()>& cancelled) {
     return Push(stanza, path, async, cancelled);
   };

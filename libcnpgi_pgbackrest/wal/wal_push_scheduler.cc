@@ -66,7 +66,8 @@ void WalPushScheduler::Arm(Target target) {
   if (inotify_fd_ >= 0 && status_watch_ < 0)
     status_watch_ = inotify_add_watch(inotify_fd_, status_dir_.c_str(), IN_CREATE | IN_MOVED_TO);
   std::string spool = target_->async ? target_->async->out_dir : "";
-  if (inotify_fd_ >= 0 && spool != spool_watched_) {
+  // Re-watched on a change too: a new configuration clears the spool directory (ConfigFiles).
+  if (inotify_fd_ >= 0 && (changed || spool != spool_watched_)) {
     if (spool_watch_ >= 0) inotify_rm_watch(inotify_fd_, spool_watch_);
     spool_watch_ = -1;
     spool_watched_ = spool;
@@ -81,7 +82,8 @@ void WalPushScheduler::Arm(Target target) {
 }
 
 void WalPushScheduler::ScheduleAhead() {
-  if (options_.ahead && std::chrono::steady_clock::now() - armed_at_ < options_.ahead_window) Schedule();
+  auto now = std::chrono::steady_clock::now();
+  if (options_.ahead && now - armed_at_ < options_.ahead_window && now >= ahead_paused_until_) Schedule();
 }
 
 bool WalPushScheduler::Stored(const std::string& name) const {
@@ -167,9 +169,11 @@ void WalPushScheduler::StartPush(const std::string& name, bool async) {
       it->second.status = status;
       it->second.ended = std::chrono::steady_clock::now();
     }
-    if (!status.ok())
+    if (!status.ok()) {
+      ahead_paused_until_ = std::chrono::steady_clock::now() + options_.ahead_backoff;
       Log("warning", "WAL push failed; PostgreSQL's archiver will retry",
           {{"wal", name}, {"mode", async ? "async" : "sync"}, {"error", status.message()}});
+    }
     ScheduleAhead();
     --threads_;
     finished_.push_back(id);

@@ -39,6 +39,7 @@ class WalPushScheduler {
     // Push-ahead pauses when no Archive call came for this long: CNPG may have moved WAL
     // archiving elsewhere, and then nothing should go to this Archive on its own.
     std::chrono::milliseconds ahead_window{std::chrono::minutes(10)};
+    std::chrono::milliseconds ahead_backoff{std::chrono::seconds(5)};  // push-ahead pause after a failure
     std::chrono::milliseconds timeout{std::chrono::minutes(5)};  // longest an Archive call waits
   };
 
@@ -82,6 +83,9 @@ class WalPushScheduler {
   absl::CondVar changed_;
   std::shared_ptr<const Target> target_ ABSL_GUARDED_BY(mu_);
   std::chrono::steady_clock::time_point armed_at_ ABSL_GUARDED_BY(mu_);
+  // After a failed push, push-ahead waits until then: a broken repository must not be hammered
+  // through the whole backlog; Archive calls still retry at PostgreSQL's pace.
+  std::chrono::steady_clock::time_point ahead_paused_until_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
   int sync_running_ ABSL_GUARDED_BY(mu_) = 0;
   bool async_running_ ABSL_GUARDED_BY(mu_) = false;

@@ -226,10 +226,10 @@ TEST_CASE("push-ahead pauses once Archive calls stop coming, and resumes with th
   Scratch s;
   FakePusher pusher;
   WalPushScheduler::Options options = Opts(s, true);
-  options.ahead_window = std::chrono::milliseconds(200);
+  options.ahead_window = std::chrono::milliseconds(1000);
   WalPushScheduler scheduler(options);
   scheduler.Arm(pusher.Target(s, false));
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
   std::string path = s.Ready(1);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   CHECK(pusher.count() == 0);  // CNPG may archive elsewhere now: nothing goes out unasked
@@ -238,4 +238,21 @@ TEST_CASE("push-ahead pauses once Archive calls stop coming, and resumes with th
   CHECK(pusher.count() == 1);
   s.Ready(2);
   CHECK(pusher.WaitFor(2));  // armed again by that call
+}
+
+TEST_CASE("after a failed push, push-ahead backs off instead of working through the backlog") {
+  Scratch s;
+  FakePusher pusher;
+  pusher.result = [](int) { return absl::UnavailableError("repository down"); };
+  for (int i = 1; i <= 6; ++i) s.Ready(i);
+  WalPushScheduler scheduler(Opts(s, true, 2));
+  scheduler.Arm(pusher.Target(s, false));
+  REQUIRE(pusher.WaitFor(2));
+  s.Ready(7);  // a new mark during the pause starts nothing either
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  CHECK(pusher.count() == 2);
+  // PostgreSQL's own retry still gets an answer from a fresh attempt.
+  absl::Status st = scheduler.Archive(s.wal + "/" + Segment(1), kNever);
+  CHECK(st.code() == absl::StatusCode::kUnavailable);
+  CHECK(pusher.count() >= 3);
 }
