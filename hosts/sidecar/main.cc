@@ -21,6 +21,8 @@
 #include "hosts/common/flags.h"
 #include "identity/identity.h"
 #include "identity/identity_grpc.h"
+#include "metrics/metrics_grpc.h"
+#include "metrics/pgbackrest_metrics.h"
 #include "version.h"
 #include "pgbackrest/engine.h"
 #include "transport/unix_socket_server.h"
@@ -125,17 +127,20 @@ int main(int argc, char** argv) {
   PgbackrestBackup backup(&engine, {.backup_timeout = absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_backup_timeout)),
                                     .wal_wait = absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_backup_wal_wait))});
   PgbackrestRestoreJob restore_job(&engine, absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_backup_timeout)));
+  PgbackrestMetrics metrics(&engine, &wal_archive, &backup, {});
   // One sidecar for every phase: CNPG <= 1.30 restores in a Job, newer CNPG inside the instance
   // Pod; each request picks its Archive from the Cluster, so the Pod spec never changes.
   StaticIdentity identity(DefaultPluginMetadata(options.plugin_name),
-                          {PluginService::kWal, PluginService::kBackup, PluginService::kRestoreJob});
+                          {PluginService::kWal, PluginService::kBackup, PluginService::kRestoreJob,
+                           PluginService::kMetrics});
   IdentityGrpcService identity_service(&identity);
   WalGrpcService wal_service(&wal_archive, &wal_restore);
   BackupGrpcService backup_service(&backup);
   RestoreJobGrpcService restore_job_service(&restore_job);
+  MetricsGrpcService metrics_service(&metrics);
 
   hosts::BlockTerminationSignals();
-  auto server = StartUnixSocketServer(socket_path, {&identity_service, &wal_service, &backup_service, &restore_job_service});
+  auto server = StartUnixSocketServer(socket_path, {&identity_service, &wal_service, &backup_service, &restore_job_service, &metrics_service});
   if (!server.ok()) {
     std::cerr << "cannot start the sidecar: " << server.status().message() << "\n";
     return 1;

@@ -4,6 +4,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "backup/backup_options.h"
 #include "common/log.h"
 
@@ -69,6 +70,12 @@ absl::Status PgbackrestBackup::WaitForStopWal(const Stanza& stanza, const Stanza
 }
 
 absl::StatusOr<BackupResult> PgbackrestBackup::Run(const BackupRequest& request) {
+  auto result = RunBackup(request);
+  if (!result.ok()) last_failed_unix_ = absl::ToUnixSeconds(absl::Now());
+  return result;
+}
+
+absl::StatusOr<BackupResult> PgbackrestBackup::RunBackup(const BackupRequest& request) {
   auto cluster = engine_->Cluster(request.cluster_definition);
   if (!cluster.ok()) return cluster.status();
   if (!cluster->archive)

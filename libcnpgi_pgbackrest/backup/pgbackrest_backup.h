@@ -1,6 +1,9 @@
 // Backup through `pgbackrest backup` on the local instance.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
+
 #include <chrono>
 
 #include "backup/backup.h"
@@ -21,13 +24,18 @@ class PgbackrestBackup : public Backup {
   PgbackrestBackup(Engine* engine, Options options) : engine_(engine), options_(options) {}
   absl::StatusOr<BackupResult> Run(const BackupRequest& request) override;
 
+  // Unix seconds of the last backup this process failed; 0 when none did.
+  int64_t last_failed_unix() const { return last_failed_unix_.load(); }
+
  private:
+  absl::StatusOr<BackupResult> RunBackup(const BackupRequest& request);
   // OK once the stop segment of backup is in its repository; bounded by options_.wal_wait.
   absl::Status WaitForStopWal(const Stanza& stanza, const StanzaCatalog& catalog, const BackupRecord& backup,
                               const std::function<bool()>& cancelled);
 
   Engine* engine_;
   Options options_;
+  std::atomic<int64_t> last_failed_unix_{0};
 };
 
 }  // namespace cnpgi_pgbackrest

@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "common/wal_name.h"
 
 namespace cnpgi_pgbackrest {
@@ -77,6 +78,24 @@ absl::Status PgbackrestWalArchive::Push(const Stanza& stanza, const std::string&
 }
 
 absl::Status PgbackrestWalArchive::Archive(const WalArchiveRequest& request) {
+  absl::Status status = ArchiveOnce(request);
+  int64_t now = absl::ToUnixSeconds(absl::Now());
+  if (status.ok()) {
+    ++archived_;
+    last_archived_unix_ = now;
+  } else {
+    ++failed_;
+    last_failed_unix_ = now;
+  }
+  return status;
+}
+
+PgbackrestWalArchive::Stats PgbackrestWalArchive::stats() const {
+  return {archived_.load(), failed_.load(), scheduler_.pushes_started(false), scheduler_.pushes_started(true),
+          last_archived_unix_.load(), last_failed_unix_.load()};
+}
+
+absl::Status PgbackrestWalArchive::ArchiveOnce(const WalArchiveRequest& request) {
   auto cluster = engine_->Cluster(request.cluster_definition);
   if (!cluster.ok()) return cluster.status();
   if (!cluster->archive) {

@@ -2,6 +2,8 @@
 #pragma once
 
 #include "absl/strings/string_view.h"
+#include <atomic>
+#include <cstdint>
 #include <string>
 
 #include "pgbackrest/engine.h"
@@ -24,6 +26,16 @@ class PgbackrestWalArchive : public WalArchive {
   PgbackrestWalArchive(Engine* engine, Options options);
   absl::Status Archive(const WalArchiveRequest& request) override;
 
+  struct Stats {
+    std::uint64_t archived = 0;        // Archive calls answered OK
+    std::uint64_t failed = 0;          // Archive calls answered with an error
+    std::uint64_t pushes_sync = 0;     // pgBackRest pushes started, push-ahead included
+    std::uint64_t pushes_async = 0;
+    int64_t last_archived_unix = 0;    // 0: none since the sidecar started
+    int64_t last_failed_unix = 0;
+  };
+  Stats stats() const;
+
  private:
   // Whether the empty-archive check applies: the request decides, else annotation + marker (CNPG ≤ 1.30).
   bool MustCheckEmpty(const WalArchiveRequest& request, const ClusterView& cluster) const;
@@ -31,8 +43,13 @@ class PgbackrestWalArchive : public WalArchive {
   absl::Status Push(const Stanza& stanza, const std::string& path, bool async, const std::function<bool()>& cancelled);
   WalPushScheduler::Target TargetFor(const Stanza& stanza);
 
+  // Archive() without the counting.
+  absl::Status ArchiveOnce(const WalArchiveRequest& request);
+
   Engine* engine_;
   WalPushScheduler scheduler_;
+  std::atomic<std::uint64_t> archived_{0}, failed_{0};
+  std::atomic<int64_t> last_archived_unix_{0}, last_failed_unix_{0};
 };
 
 }  // namespace cnpgi_pgbackrest

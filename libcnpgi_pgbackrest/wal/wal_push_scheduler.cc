@@ -52,9 +52,9 @@ WalPushScheduler::~WalPushScheduler() {
   if (wake_fd_ >= 0) close(wake_fd_);
 }
 
-std::uint64_t WalPushScheduler::pushes_started() const {
+std::uint64_t WalPushScheduler::pushes_started(bool async) const {
   absl::MutexLock lock(&mu_);
-  return started_;
+  return async ? started_async_ : started_sync_;
 }
 
 void WalPushScheduler::Arm(Target target) {
@@ -150,7 +150,7 @@ void WalPushScheduler::StartPush(const std::string& name, bool async) {
   else
     ++sync_running_;
   ++threads_;
-  ++started_;
+  ++(async ? started_async_ : started_sync_);
   std::shared_ptr<const Target> target = target_;
   std::string path = absl::StrCat(options_.wal_dir, "/", name);
   workers_[id] = std::thread([this, target, name, path, id, async] {

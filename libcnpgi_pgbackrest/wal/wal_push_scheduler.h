@@ -55,8 +55,8 @@ class WalPushScheduler {
   // An error is reported only from a push that ended after the call began.
   absl::Status Archive(const std::string& path, const std::function<bool()>& cancelled);
 
-  // Pushes started so far, synchronous and async (for tests and logs).
-  std::uint64_t pushes_started() const;
+  // Pushes started so far (push-ahead included), synchronous and async.
+  std::uint64_t pushes_started(bool async) const;
 
  private:
   struct Entry {
@@ -94,7 +94,8 @@ class WalPushScheduler {
   std::vector<std::uint64_t> finished_ ABSL_GUARDED_BY(mu_);  // ended, to join
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
-  std::uint64_t started_ ABSL_GUARDED_BY(mu_) = 0;
+  std::uint64_t started_sync_ ABSL_GUARDED_BY(mu_) = 0;
+  std::uint64_t started_async_ ABSL_GUARDED_BY(mu_) = 0;
   int inotify_fd_ = -1;
   int wake_fd_ = -1;
   int status_watch_ ABSL_GUARDED_BY(mu_) = -1;

@@ -191,6 +191,18 @@ TEST_CASE("Backups, then recovery to every target CNPG offers, each with exactly
   CHECK(replica.err.find("backups from a standby are not supported yet") != std::string::npos);
   CHECK(src.Info()["backup"].size() == 2);
 
+  // One scrape as CNPG's exporter makes it: the repository's backups and the refused attempts.
+  auto m = Scrape(src);
+  const std::string p = "pgbackrest_cnpg_opera_com_";
+  CHECK(m[p + "repository_reachable"] == 1);
+  CHECK(m[p + "backups{type=\"full\"}"] == 1);
+  CHECK(m[p + "backups{type=\"incr\"}"] == 1);
+  CHECK(m[p + "backups{type=\"diff\"}"] == 0);
+  CHECK(m[p + "first_recoverability_point"] == info["backup"][0]["timestamp"]["start"].get<double>());
+  CHECK(m[p + "last_available_backup_timestamp"] == info["backup"][1]["timestamp"]["stop"].get<double>());
+  CHECK(m[p + "last_failed_backup_timestamp"] > 0);
+  CHECK(m[p + "wal_archived_total"] > 0);
+
   src.pg.Stop();
   auto repo_before = src.RepoSnapshot();
   std::string full_id = full["backupId"], incr_id = incr["backupId"];

@@ -564,6 +564,21 @@ json PosixArchive(const std::string& name, const std::string& path) {
                   {"compression", "lz4"}}}}}};
 }
 
+std::map<std::string, double> Scrape(const ArchivingPrimary& primary, const std::string& pod) {
+  auto r = RunAsPostgres({Programs::Get().standin, "metrics", "--cluster-json=" + primary.cluster_file,
+                          "--plugins-dir=" + primary.plugins},
+                         {"POD_NAME=" + pod});
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  std::map<std::string, double> out;
+  std::istringstream lines(r.out);
+  std::string line;
+  while (std::getline(lines, line)) {
+    auto space = line.rfind(' ');
+    if (space != std::string::npos) out[line.substr(0, space)] = std::stod(line.substr(space + 1));
+  }
+  return out;
+}
+
 std::string ArchiveCommand(const std::string& cluster_file, const std::string& plugins_dir, const std::string& pod) {
   return "POD_NAME=" + pod + " " + Programs::Get().standin +
          " wal-archive --log-destination /dev/null --cluster-json=" + cluster_file + " --plugins-dir=" + plugins_dir +

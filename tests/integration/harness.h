@@ -161,6 +161,9 @@ class ArchivingPrimary {
   std::vector<std::string> sidecar_flags;
 };
 
+// One scrape through the stand-in, as CNPG's instance exporter makes it: `name{labels}` → value.
+std::map<std::string, double> Scrape(const ArchivingPrimary& primary, const std::string& pod = "cluster-example-1");
+
 // S3 settings exported by tests/services/rgw.sh (CNPGI_TEST_S3_*), if present.
 struct S3Service {
   std::string endpoint;

@@ -432,3 +432,34 @@ TEST_CASE("A backlog found when the sidecar starts goes to pgBackRest's async wo
   auto stored = p.RepoSegments();
   for (const auto& seg : backlog) CHECK(std::count(stored.begin(), stored.end(), seg) == 1);
 }
+
+TEST_CASE("Metrics: a scrape as CNPG's exporter makes it shows archived WAL, failures and a growing backlog") {
+  Primary p;
+  p.StartSidecar();
+  p.pg.SwitchWal();
+  p.pg.SwitchWal();
+  REQUIRE_MESSAGE(p.pg.WaitArchived(std::chrono::seconds(60)), p.Diagnostics());
+  // A request the sidecar refuses counts as a failure.
+  CHECK_FALSE(CallArchive(p.sidecar->socket_path(), p.cluster.dump(), p.pg.pgdata() + "/pg_wal/000000010000000000000099")
+                  .ok());
+  const std::string m = "pgbackrest_cnpg_opera_com_";
+  auto before = Scrape(p);
+  CHECK(before[m + "wal_archived_total"] >= 2);
+  CHECK(before[m + "wal_archive_failures_total"] == 1);
+  CHECK(before[m + "wal_last_failed_timestamp"] > 0);
+  CHECK(before[m + "wal_last_archived_timestamp"] >= before[m + "wal_last_failed_timestamp"] - 60);
+  CHECK(before[m + "wal_pushes_total{mode=\"sync\"}"] + before[m + "wal_pushes_total{mode=\"async\"}"] >= 2);
+  CHECK(before[m + "wal_ready"] == 0);
+  CHECK(before[m + "repository_reachable"] == 1);
+  CHECK(before[m + "backups{type=\"full\"}"] == 0);
+  CHECK(before[m + "first_recoverability_point"] == 0);
+
+  // Archiving stops (archive_command fails): the backlog shows in the next scrape.
+  p.pg.Sql("ALTER SYSTEM SET archive_command = '/bin/false'");
+  p.pg.Sql("SELECT pg_reload_conf()");
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  p.pg.SwitchWal();
+  p.pg.SwitchWal();
+  p.pg.SwitchWal();
+  CHECK(Scrape(p)[m + "wal_ready"] >= 3);
+}

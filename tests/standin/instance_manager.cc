@@ -7,6 +7,7 @@
 //   cnpgi-instance-standin wal-restore --cluster-json=F [--rewind] %f %p
 //   cnpgi-instance-standin backup --cluster-json=F --backup-json=B    (prints the Backup status as JSON)
 //   cnpgi-instance-standin restore --cluster-json=F                   (prints restore_config and envs as JSON)
+//   cnpgi-instance-standin metrics --cluster-json=F                   (one scrape, Prometheus text on stdout)
 //
 // Environment as in the Pod: POD_NAME, PGDATA. CNPGI_STANDIN_CLUSTER_JSON and
 // CNPGI_STANDIN_PLUGINS_DIR stand in for the instance manager's local Cluster cache, so
@@ -18,6 +19,7 @@
 #include <ctime>
 #include <cstdlib>
 #include <fstream>
+#include <iomanip>
 #include <iostream>
 #include <map>
 #include <set>
@@ -339,6 +341,55 @@ int Restore(const Options& opt, json cluster) {
   Fail("no plugin supports the restore job hooks capability");
 }
 
+// One scrape of the instance exporter (pkg/management/postgres/metrics/collector.go): Define and
+// Collect for each plugin with the Metrics service; a sample without a definition, a missing
+// value_type or a wrong number of label values fails that plugin's collection.
+int Metrics(const Options& opt, const json& cluster) {
+  std::set<std::string> enabled;
+  for (const auto& e : cluster["spec"].value("plugins", json::array()))
+    if (Enabled(e)) enabled.insert(e.value("name", ""));
+  int failures = 0;
+  for (const auto& p : LoadPlugins(opt, enabled)) {
+    if (!p.services.count(id::PluginCapability::Service::TYPE_METRICS)) continue;
+    auto stub = cnpgi::metrics::v1::Metrics::NewStub(p.channel);
+    cnpgi::metrics::v1::DefineMetricsRequest dreq;
+    dreq.set_cluster_definition(cluster.dump());
+    cnpgi::metrics::v1::DefineMetricsResult defined;
+    grpc::Status s = Call([&](auto* c) { return stub->Define(c, dreq, &defined); });
+    cnpgi::metrics::v1::CollectMetricsRequest creq;
+    creq.set_cluster_definition(cluster.dump());
+    cnpgi::metrics::v1::CollectMetricsResult collected;
+    if (s.ok()) s = Call([&](auto* c) { return stub->Collect(c, creq, &collected); });
+    if (!s.ok()) {
+      std::cerr << "standin: metrics of " << p.name << ": " << s.error_message() << "\n";
+      ++failures;
+      continue;
+    }
+    std::map<std::string, const cnpgi::metrics::v1::Metric*> by_name;
+    for (const auto& m : defined.metrics()) by_name[m.fq_name()] = &m;
+    std::ostringstream text;
+    std::string error;
+    for (const auto& c : collected.metrics()) {
+      auto it = by_name.find(c.fq_name());
+      if (it == by_name.end()) { error = "no definition for " + c.fq_name(); break; }
+      const auto& m = *it->second;
+      if (!m.has_value_type() || m.value_type().type() == 0) { error = c.fq_name() + " has no value type"; break; }
+      if (m.variable_labels_size() != c.variable_labels_size()) { error = c.fq_name() + ": wrong label count"; break; }
+      text << c.fq_name();
+      for (int i = 0; i < c.variable_labels_size(); ++i)
+        text << (i ? "," : "{") << m.variable_labels(i) << "=\"" << c.variable_labels(i) << "\"" << (i + 1 == c.variable_labels_size() ? "}" : "");
+      text << " " << std::setprecision(17) << c.value() << "\n";
+    }
+    if (!error.empty()) {
+      std::cerr << "standin: metrics of " << p.name << ": " << error << "\n";
+      ++failures;
+      continue;
+    }
+    std::cout << text.str();
+  }
+  return failures ? 1 : 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -373,5 +424,6 @@ int main(int argc, char** argv) {
   if (opt.command == "wal-restore") return WalRestore(opt, text, cluster);
   if (opt.command == "backup") return Backup(opt, cluster);
   if (opt.command == "restore") return Restore(opt, cluster);
-  Fail("unknown command '" + opt.command + "' (wal-archive, wal-restore, backup, restore)", 2);
+  if (opt.command == "metrics") return Metrics(opt, cluster);
+  Fail("unknown command '" + opt.command + "' (wal-archive, wal-restore, backup, restore, metrics)", 2);
 }

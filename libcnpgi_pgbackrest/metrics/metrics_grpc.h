@@ -1,0 +1,25 @@
+// gRPC adapter for the Metrics capability.
+#pragma once
+
+#include "metrics.grpc.pb.h"
+#include "metrics/metrics.h"
+
+namespace cnpgi_pgbackrest {
+
+class MetricsGrpcService final : public cnpgi::metrics::v1::Metrics::Service {
+ public:
+  explicit MetricsGrpcService(cnpgi_pgbackrest::Metrics* metrics) : metrics_(metrics) {}
+
+  grpc::Status GetCapabilities(grpc::ServerContext*, const cnpgi::metrics::v1::MetricsCapabilitiesRequest*,
+                               cnpgi::metrics::v1::MetricsCapabilitiesResult* response) override;
+  grpc::Status Define(grpc::ServerContext*, const cnpgi::metrics::v1::DefineMetricsRequest* request,
+                      cnpgi::metrics::v1::DefineMetricsResult* response) override;
+  // Checks every sample against Define first: CNPG drops the whole plugin's scrape on one bad sample.
+  grpc::Status Collect(grpc::ServerContext*, const cnpgi::metrics::v1::CollectMetricsRequest* request,
+                       cnpgi::metrics::v1::CollectMetricsResult* response) override;
+
+ private:
+  cnpgi_pgbackrest::Metrics* metrics_;
+};
+
+}  // namespace cnpgi_pgbackrest

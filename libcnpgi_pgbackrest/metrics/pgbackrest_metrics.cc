@@ -1,0 +1,160 @@
+#include "metrics/pgbackrest_metrics.h"
+
+#include <dirent.h>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+#include "pgbackrest/catalog.h"
+
+namespace cnpgi_pgbackrest {
+namespace {
+
+std::string RepositoryKey(const ArchiveUse& use) {
+  return absl::StrCat(use.namespace_, "/", use.archive_name, "/", use.stanza);
+}
+
+// PostgreSQL's archiving backlog: files marked .ready and not yet seen archived.
+int CountReady(const std::string& pgdata) {
+  int n = 0;
+  if (DIR* dir = opendir((pgdata + "/pg_wal/archive_status").c_str())) {
+    while (dirent* e = readdir(dir)) n += absl::EndsWith(e->d_name, ".ready");
+    closedir(dir);
+  }
+  return n;
+}
+
+}  // namespace
+
+std::string MetricPrefix(absl::string_view plugin_name) {
+  std::string out;
+  for (char c : plugin_name) out += (c == '.' || c == '-' || c == '/') ? '_' : c;
+  return out + "_";
+}
+
+PgbackrestMetrics::PgbackrestMetrics(Engine* engine, const PgbackrestWalArchive* wal, const PgbackrestBackup* backup,
+                                     Options options)
+    : engine_(engine),
+      wal_(wal),
+      backup_(backup),
+      options_(options),
+      prefix_(MetricPrefix(engine->options().plugin_name)),
+      refresher_([this] { Refresh(); }) {}
+
+PgbackrestMetrics::~PgbackrestMetrics() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+    changed_.SignalAll();
+  }
+  refresher_.join();
+}
+
+std::vector<MetricDefinition> PgbackrestMetrics::Define(const std::string&) {
+  auto gauge = [&](const char* name, const char* help, std::vector<std::string> labels = {}) {
+    return MetricDefinition{prefix_ + name, help, std::move(labels), {}, MetricType::kGauge};
+  };
+  auto counter = [&](const char* name, const char* help, std::vector<std::string> labels = {}) {
+    return MetricDefinition{prefix_ + name, help, std::move(labels), {}, MetricType::kCounter};
+  };
+  // The same list for every Cluster: CNPG matches each collected sample to a definition.
+  return {
+      gauge("wal_ready", "WAL files PostgreSQL marked .ready and has not seen archived yet (pg_wal backlog)"),
+      counter("wal_archived_total", "WAL files this sidecar acknowledged as stored"),
+      counter("wal_archive_failures_total", "WAL archive requests this sidecar answered with an error"),
+      counter("wal_pushes_total", "pgBackRest archive-push runs started, push-ahead included", {"mode"}),
+      gauge("wal_last_archived_timestamp", "Unix time of the last WAL file acknowledged (0: none yet)"),
+      gauge("wal_last_failed_timestamp", "Unix time of the last failed WAL archive request (0: none)"),
+      gauge("repository_reachable", "1 when the last pgbackrest info could read every repository of the Archive"),
+      gauge("first_recoverability_point", "Unix time of the start of the oldest backup (0: no backup)"),
+      gauge("last_available_backup_timestamp", "Unix time of the end of the newest backup (0: no backup)"),
+      gauge("last_failed_backup_timestamp", "Unix time of the last backup this sidecar failed (0: none)"),
+      gauge("backups", "Backups in the repositories by type", {"type"}),
+  };
+}
+
+absl::StatusOr<std::vector<MetricSample>> PgbackrestMetrics::Collect(const std::string& cluster_definition) {
+  auto cluster = engine_->Cluster(cluster_definition);
+  if (!cluster.ok()) return cluster.status();
+  PgbackrestWalArchive::Stats wal = wal_ ? wal_->stats() : PgbackrestWalArchive::Stats{};
+  Repository repo;
+  if (cluster->archive)
+    if (auto r = RepositoryFor(*cluster->archive)) repo = *r;
+  auto d = [](auto v) { return static_cast<double>(v); };
+  return std::vector<MetricSample>{
+      {prefix_ + "wal_ready", d(CountReady(engine_->options().instance.pgdata)), {}},
+      {prefix_ + "wal_archived_total", d(wal.archived), {}},
+      {prefix_ + "wal_archive_failures_total", d(wal.failed), {}},
+      {prefix_ + "wal_pushes_total", d(wal.pushes_sync), {"sync"}},
+      {prefix_ + "wal_pushes_total", d(wal.pushes_async), {"async"}},
+      {prefix_ + "wal_last_archived_timestamp", d(wal.last_archived_unix), {}},
+      {prefix_ + "wal_last_failed_timestamp", d(wal.last_failed_unix), {}},
+      {prefix_ + "repository_reachable", repo.reachable ? 1.0 : 0.0, {}},
+      {prefix_ + "first_recoverability_point", d(repo.first_recoverability_point), {}},
+      {prefix_ + "last_available_backup_timestamp", d(repo.last_backup), {}},
+      {prefix_ + "last_failed_backup_timestamp", d(backup_ ? backup_->last_failed_unix() : 0), {}},
+      {prefix_ + "backups", d(repo.full), {"full"}},
+      {prefix_ + "backups", d(repo.diff), {"diff"}},
+      {prefix_ + "backups", d(repo.incr), {"incr"}},
+  };
+}
+
+std::optional<PgbackrestMetrics::Repository> PgbackrestMetrics::RepositoryFor(const ArchiveUse& use) {
+  std::string key = RepositoryKey(use);
+  absl::MutexLock lock(&mu_);
+  auto it = repositories_.find(key);
+  bool stale = it == repositories_.end() || std::chrono::steady_clock::now() - it->second.at > options_.info_ttl;
+  if (stale && !wanted_) {
+    wanted_ = use;
+    changed_.SignalAll();
+  }
+  if (it != repositories_.end()) return it->second;
+  // The first scrape waits a little so that it does not report "no backups" for a full repository.
+  auto has = [&] { return stopping_ || repositories_.count(key) > 0; };
+  absl::Time deadline = absl::Now() + absl::FromChrono(options_.first_wait);
+  while (!has() && !changed_.WaitWithDeadline(&mu_, deadline)) {
+  }
+  it = repositories_.find(key);
+  if (it == repositories_.end()) return std::nullopt;
+  return it->second;
+}
+
+void PgbackrestMetrics::Refresh() {
+  absl::MutexLock lock(&mu_);
+  while (true) {
+    mu_.Await(absl::Condition(
+        +[](PgbackrestMetrics* m) ABSL_NO_THREAD_SAFETY_ANALYSIS { return m->stopping_ || m->wanted_.has_value(); },
+        this));
+    if (stopping_) return;
+    ArchiveUse use = *wanted_;
+    mu_.Unlock();
+    Repository repo;
+    auto cancelled = [this] {
+      absl::MutexLock l(&mu_);
+      return stopping_;
+    };
+    auto stanza = engine_->Open(use);
+    absl::StatusOr<nlohmann::json> info = stanza.ok() ? engine_->Info(*stanza, cancelled) : stanza.status();
+    absl::StatusOr<StanzaCatalog> catalog = info.ok() ? ParseStanzaInfo(*info) : info.status();
+    if (catalog.ok() && RequireReadable(*catalog, use.archive_name).ok() && catalog->repo_errors.empty()) {
+      repo.reachable = true;
+      for (const auto& b : catalog->backups) {
+        if (repo.first_recoverability_point == 0 || b.start_time < repo.first_recoverability_point)
+          repo.first_recoverability_point = b.start_time;
+        repo.last_backup = std::max(repo.last_backup, b.stop_time);
+        (b.type == "full" ? repo.full : b.type == "diff" ? repo.diff : repo.incr) += 1;
+      }
+    } else {
+      absl::Status why = !catalog.ok() ? catalog.status() : RequireReadable(*catalog, use.archive_name);
+      Log("warning", "metrics: cannot read the repository",
+          {{"archive", use.archive_name}, {"error", why.ok() ? catalog->repo_errors : why.message()}});
+    }
+    repo.at = std::chrono::steady_clock::now();
+    mu_.Lock();
+    repositories_[RepositoryKey(use)] = repo;
+    wanted_.reset();
+    changed_.SignalAll();
+  }
+}
+
+}  // namespace cnpgi_pgbackrest

@@ -1,0 +1,122 @@
+#include "metrics/pgbackrest_metrics.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+
+#include <doctest/doctest.h>
+
+#include "absl/strings/str_cat.h"
+
+using namespace cnpgi_pgbackrest;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kCluster =
+    R"({"metadata":{"name":"cluster-example","namespace":"default"},"spec":{"plugins":[{"name":"pgbackrest.cnpg.opera.com",)"
+    R"("parameters":{"pgbackrestObjectName":"local"}}]},"status":{"currentPrimary":"cluster-example-1"}})";
+
+// An Engine whose pgbackrest is a script printing info_json (or failing when it is empty).
+struct FakeRepository {
+  std::string dir;
+  std::unique_ptr<Engine> engine;
+  explicit FakeRepository(const std::string& info_json) {
+    char tmpl[] = "/tmp/cnpgi-metrics-XXXXXX";
+    dir = mkdtemp(tmpl);
+    fs::create_directories(dir + "/pgdata/pg_wal/archive_status");
+    for (const char* f : {"000000010000000000000007.ready", "000000010000000000000008.ready", "000000010000000000000006.done"})
+      std::ofstream(dir + "/pgdata/pg_wal/archive_status/" + f);
+    std::ofstream(dir + "/info.json") << info_json;
+    std::ofstream script(dir + "/pgbackrest");
+    if (info_json.empty())
+      script << "#!/bin/sh\necho 'ERROR: [039]: repository down' >&2\nexit 39\n";
+    else
+      script << "#!/bin/sh\ncat " << dir << "/info.json\n";
+    script.close();
+    fs::permissions(dir + "/pgbackrest", fs::perms::owner_all);
+    auto archive = ParseArchive(nlohmann::json::parse(absl::StrCat(
+        R"({"metadata":{"name":"local","namespace":"default"},"spec":{"configuration":{"repositories":[{"type":"posix","destinationPath":")",
+        dir, R"(/repo"}]}}})")));
+    REQUIRE(archive.ok());
+    EngineOptions options;
+    options.work_dir = dir + "/work";
+    options.instance.pgdata = dir + "/pgdata";
+    options.pgbackrest_binary = dir + "/pgbackrest";
+    engine = std::make_unique<Engine>(options,
+                                      std::make_unique<StaticArchiveCatalog>(std::map<std::string, Archive>{{"local", *archive}}),
+                                      std::make_unique<EnvSecretResolver>());
+  }
+  ~FakeRepository() { fs::remove_all(dir); }
+};
+
+std::map<std::string, double> ByName(const std::vector<MetricSample>& samples) {
+  std::map<std::string, double> out;
+  for (const auto& s : samples) {
+    std::string key = s.fq_name;
+    for (const auto& l : s.label_values) key += "/" + l;
+    out[key] = s.value;
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("Metric names: the plugin name as prefix, valid and unique Prometheus names, a type each") {
+  CHECK(MetricPrefix("pgbackrest.cnpg.opera.com") == "pgbackrest_cnpg_opera_com_");
+  FakeRepository repo("[]");
+  PgbackrestMetrics metrics(repo.engine.get(), nullptr, nullptr, {});
+  std::set<std::string> names;
+  for (const auto& d : metrics.Define(kCluster)) {
+    CHECK_MESSAGE(std::regex_match(d.fq_name, std::regex("[a-zA-Z_:][a-zA-Z0-9_:]*")), d.fq_name);
+    CHECK(names.insert(d.fq_name).second);
+    CHECK(static_cast<int>(d.type) != 0);
+    CHECK_FALSE(d.help.empty());
+  }
+  CHECK(names.count("pgbackrest_cnpg_opera_com_first_recoverability_point"));
+}
+
+TEST_CASE("Collect: the WAL backlog, and backups from pgbackrest info; every sample matches its definition") {
+  FakeRepository repo(R"([{"name":"cluster-example","status":{"code":0,"message":"ok"},"archive":[],
+    "backup":[
+      {"label":"20261121-070000F","type":"full","timestamp":{"start":1795244400,"stop":1795244410},
+       "archive":{"start":"000000010000000000000003","stop":"000000010000000000000003"},
+       "lsn":{"start":"0/3000028","stop":"0/3000100"},"database":{"id":1,"repo-key":1},"error":false},
+      {"label":"20261121-070000F_20261121-071000I","type":"incr","prior":"20261121-070000F",
+       "timestamp":{"start":1795245000,"stop":1795245005},
+       "archive":{"start":"000000010000000000000007","stop":"000000010000000000000007"},
+       "lsn":{"start":"0/7000028","stop":"0/7000138"},"database":{"id":1,"repo-key":1},"error":false}]}])");
+  PgbackrestMetrics metrics(repo.engine.get(), nullptr, nullptr, {});
+  auto samples = metrics.Collect(kCluster);
+  REQUIRE(samples.ok());
+  std::map<std::string, std::size_t> defined;
+  for (const auto& d : metrics.Define(kCluster)) defined[d.fq_name] = d.variable_labels.size();
+  for (const auto& s : *samples) {
+    REQUIRE(defined.count(s.fq_name));
+    CHECK(defined[s.fq_name] == s.label_values.size());
+  }
+  auto v = ByName(*samples);
+  const std::string p = "pgbackrest_cnpg_opera_com_";
+  CHECK(v[p + "wal_ready"] == 2);
+  CHECK(v[p + "repository_reachable"] == 1);
+  CHECK(v[p + "first_recoverability_point"] == 1795244400);
+  CHECK(v[p + "last_available_backup_timestamp"] == 1795245005);
+  CHECK(v[p + "backups/full"] == 1);
+  CHECK(v[p + "backups/incr"] == 1);
+  CHECK(v[p + "backups/diff"] == 0);
+  CHECK(v[p + "wal_archived_total"] == 0);
+}
+
+TEST_CASE("Collect: an unreadable repository reads as unreachable, not as an error for the whole scrape") {
+  FakeRepository repo("");
+  PgbackrestMetrics metrics(repo.engine.get(), nullptr, nullptr, {});
+  auto samples = metrics.Collect(kCluster);
+  REQUIRE(samples.ok());
+  auto v = ByName(*samples);
+  CHECK(v["pgbackrest_cnpg_opera_com_repository_reachable"] == 0);
+  CHECK(v["pgbackrest_cnpg_opera_com_first_recoverability_point"] == 0);
+  CHECK_FALSE(metrics.Collect("not json").ok());
+}
