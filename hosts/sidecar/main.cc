@@ -145,6 +145,7 @@ int main(int argc, char** argv) {
     std::cerr << "cannot start the sidecar: " << server.status().message() << "\n";
     return 1;
   }
+  wal_archive.Resume();
   Log("info", "sidecar serving", {{"socket", socket_path}, {"pgdata", options.instance.pgdata},
                                   {"pod", options.pod_name}, {"version", kPluginVersion}});
   std::thread waiter([&] {

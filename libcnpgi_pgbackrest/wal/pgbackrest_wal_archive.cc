@@ -4,11 +4,15 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <iterator>
+#include <fstream>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/log.h"
 #include "common/wal_name.h"
 
 namespace cnpgi_pgbackrest {
@@ -25,6 +29,9 @@ bool IsMissingStanza(const ProcessResult& r) {
 std::string MarkerPath(const Engine& engine) {
   return absl::StrCat(engine.options().instance.pgdata, "/", kCheckEmptyWalArchiveMarker);
 }
+
+// Where the Cluster of the last Archive call is kept for Resume().
+std::string TargetFile(const Engine& engine) { return engine.options().work_dir + "/wal-push-target.json"; }
 
 }  // namespace
 
@@ -53,6 +60,41 @@ WalPushScheduler::Target PgbackrestWalArchive::TargetFor(const Stanza& stanza) {
     target.async = AsyncPushSpoolFor(conf.substr(0, conf.rfind('/')), stanza.use.stanza);
   }
   return target;
+}
+
+void PgbackrestWalArchive::Arm(const Stanza& stanza, const std::string& cluster_definition) {
+  WalPushScheduler::Target target = TargetFor(stanza);
+  std::string identity = target.identity;
+  scheduler_.Arm(std::move(target));
+  absl::MutexLock lock(&armed_mu_);
+  if (identity == armed_identity_) return;
+  armed_identity_ = identity;
+  // Best effort: without the file a restarted sidecar waits for the next Archive call, as before.
+  std::string path = TargetFile(*engine_), tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << cluster_definition;
+    if (!out) return;
+  }
+  chmod(tmp.c_str(), 0600);
+  std::rename(tmp.c_str(), path.c_str());
+}
+
+void PgbackrestWalArchive::Resume() {
+  std::ifstream in(TargetFile(*engine_));
+  if (!in) return;
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto cluster = engine_->Cluster(text);
+  if (!cluster.ok() || !cluster->archive) return;
+  WalArchiveRequest unset;  // the marker decides, as for CNPG <= 1.30: never skip a pending check
+  if (MustCheckEmpty(unset, *cluster) || access(MarkerPath(*engine_).c_str(), F_OK) == 0) return;
+  auto stanza = engine_->Open(*cluster->archive);
+  if (!stanza.ok()) {
+    Log("warning", "push-ahead not resumed", {{"error", stanza.status().message()}});
+    return;
+  }
+  Arm(*stanza, text);
+  Log("info", "push-ahead resumed", {{"archive", stanza->use.archive_name}, {"stanza", stanza->use.stanza}});
 }
 
 absl::Status PgbackrestWalArchive::Push(const Stanza& stanza, const std::string& path, bool async,
@@ -124,7 +166,7 @@ absl::Status PgbackrestWalArchive::ArchiveOnce(const WalArchiveRequest& request)
     if (auto s = engine_->RequireEmptyArchive(*stanza, request.cancelled); !s.ok()) return s;
 
   // From here on segments are pushed as soon as PostgreSQL marks them ready.
-  scheduler_.Arm(TargetFor(*stanza));
+  Arm(*stanza, request.cluster_definition);
   absl::Status requested = scheduler_.Archive(path, request.cancelled);
   if (!requested.ok()) return requested;
   if (check_empty) unlink(MarkerPath(*engine_).c_str());

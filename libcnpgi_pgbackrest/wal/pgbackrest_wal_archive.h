@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "pgbackrest/engine.h"
 #include "wal/wal_archive.h"
 #include "wal/wal_push_scheduler.h"
@@ -26,6 +28,11 @@ class PgbackrestWalArchive : public WalArchive {
   PgbackrestWalArchive(Engine* engine, Options options);
   absl::Status Archive(const WalArchiveRequest& request) override;
 
+  // After a sidecar restart: push-ahead for the Cluster of the last Archive call (kept in the work
+  // dir), so a backlog moves while PostgreSQL's archiver still waits out its retry delay. Does
+  // nothing before a first Archive call, or while the empty-archive check is pending.
+  void Resume();
+
   struct Stats {
     std::uint64_t archived = 0;        // Archive calls answered OK
     std::uint64_t failed = 0;          // Archive calls answered with an error
@@ -42,6 +49,8 @@ class PgbackrestWalArchive : public WalArchive {
   // archive-push of one file, creating the stanza on the first push.
   absl::Status Push(const Stanza& stanza, const std::string& path, bool async, const std::function<bool()>& cancelled);
   WalPushScheduler::Target TargetFor(const Stanza& stanza);
+  // Arms push-ahead for stanza, remembering cluster_definition when the target is new.
+  void Arm(const Stanza& stanza, const std::string& cluster_definition);
 
   // Archive() without the counting.
   absl::Status ArchiveOnce(const WalArchiveRequest& request);
@@ -50,6 +59,8 @@ class PgbackrestWalArchive : public WalArchive {
   WalPushScheduler scheduler_;
   std::atomic<std::uint64_t> archived_{0}, failed_{0};
   std::atomic<int64_t> last_archived_unix_{0}, last_failed_unix_{0};
+  absl::Mutex armed_mu_;
+  std::string armed_identity_ ABSL_GUARDED_BY(armed_mu_);
 };
 
 }  // namespace cnpgi_pgbackrest

@@ -413,24 +413,49 @@ TEST_CASE("Push-ahead: a segment is stored once PostgreSQL marks it ready, befor
   CHECK(std::count(stored.begin(), stored.end(), seg) == 1);
 }
 
-TEST_CASE("A backlog found when the sidecar starts goes to pgBackRest's async worker in one run") {
+TEST_CASE("A restarted sidecar resumes push-ahead: a backlog goes to pgBackRest's async worker before PostgreSQL asks") {
   Primary p;
   p.sidecar_flags = {"--wal-push-parallel=2"};
   p.StartSidecar();
   p.pg.SwitchWal();
   REQUIRE_MESSAGE(p.pg.WaitArchived(std::chrono::seconds(60)), p.Diagnostics());
+  // PostgreSQL cannot reach the plugin for a while (its archive_command fails), and the sidecar dies.
+  std::string command = ArchiveCommand(p.cluster_file, p.plugins, "cluster-example-1");
+  p.pg.Sql("ALTER SYSTEM SET archive_command = '/bin/false'");
+  p.pg.Sql("SELECT pg_reload_conf()");
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
   p.sidecar->Kill(SIGKILL);
   std::vector<std::string> backlog;
   for (int i = 0; i < 6; ++i) backlog.push_back(p.pg.SwitchWal());
   REQUIRE(p.pg.ReadyFiles().size() >= 6);
+
+  // The restarted sidecar pushes the backlog on its own, in one pgBackRest worker run.
   p.StartSidecar();
+  std::string out = p.work + "/local/spool/archive/cluster-example/out";
+  // pgBackRest's worker reports each segment with an .ok file once it is in the repository.
+  auto all_stored = [&] {
+    auto stored = p.RepoSegments();
+    return std::all_of(backlog.begin(), backlog.end(), [&](const std::string& s) {
+      return std::count(stored.begin(), stored.end(), s) == 1 && FileExists(out + "/" + s + ".ok");
+    });
+  };
+  bool stored = false;
+  for (int i = 0; i < 600 && !(stored = all_stored()); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  REQUIRE_MESSAGE(stored, "backlog not pushed after the restart\n" << p.Diagnostics());
+  auto m = Scrape(p);
+  CHECK(m["pgbackrest_cnpg_opera_com_wal_pushes_total{mode=\"async\"}"] == 1);  // one worker run for the lot
+  // Stored is not acknowledged: only an Archive call tells PostgreSQL.
+  auto ready = p.pg.ReadyFiles();
+  for (const auto& seg : backlog) CHECK(std::find(ready.begin(), ready.end(), seg) != ready.end());
+
+  // PostgreSQL's archiver comes back; every call is answered from what is stored, nothing is pushed twice.
+  p.pg.Sql("ALTER SYSTEM SET archive_command = '" + command + "'");
+  p.pg.Sql("SELECT pg_reload_conf()");
   p.pg.NudgeArchiver();
   REQUIRE_MESSAGE(p.pg.WaitArchived(std::chrono::seconds(120)), p.Diagnostics());
-  // pgBackRest's worker reports each segment it stored with an .ok file in the spool.
-  std::string out = p.work + "/local/spool/archive/cluster-example/out";
-  for (const auto& seg : backlog) CHECK_MESSAGE(FileExists(out + "/" + seg + ".ok"), seg << " not pushed by the worker");
-  auto stored = p.RepoSegments();
-  for (const auto& seg : backlog) CHECK(std::count(stored.begin(), stored.end(), seg) == 1);
+  auto after = p.RepoSegments();
+  for (const auto& seg : backlog) CHECK(std::count(after.begin(), after.end(), seg) == 1);
+  CHECK(p.sidecar->Log().find("push-ahead resumed") != std::string::npos);
 }
 
 TEST_CASE("Metrics: a scrape as CNPG's exporter makes it shows archived WAL, failures and a growing backlog") {
