@@ -16,6 +16,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "common/cpus.h"
 #include "common/log.h"
 #include "config/archive_catalog.h"
 #include "hosts/common/flags.h"
@@ -54,7 +55,8 @@ ABSL_FLAG(absl::Duration, wal_timeout, absl::Minutes(5), "longest a single archi
 ABSL_FLAG(absl::Duration, wal_io_timeout, absl::Seconds(10),
           "pgBackRest io-timeout for archive-push/archive-get (it retries about 8 times before failing)");
 ABSL_FLAG(int, wal_push_parallel, 0,
-          "pgBackRest async archive-push processes for a backlog (0: the number of cores; -1: synchronous pushes)");
+          "WAL pushes at once: synchronous push-ahead slots, and pgBackRest async process-max for a backlog "
+          "(0: the CPUs the container may use, its CPU limit included; -1: synchronous pushes only)");
 ABSL_FLAG(bool, wal_push_ahead, true,
           "push a WAL segment as soon as PostgreSQL marks it .ready, before archive_command asks for it");
 ABSL_FLAG(int, wal_prefetch, 4,
@@ -101,7 +103,7 @@ int main(int argc, char** argv) {
   options.wal_storage_dir = absl::GetFlag(FLAGS_wal_storage_dir);
   int parallel = absl::GetFlag(FLAGS_wal_push_parallel);
   options.instance.wal_push_processes =
-      parallel == 0 ? static_cast<int>(std::thread::hardware_concurrency()) : std::max(parallel, 0);
+      parallel == 0 ? UsableCpus() : std::max(parallel, 0);
   options.instance.wal_io_timeout_seconds = absl::ToDoubleSeconds(absl::GetFlag(FLAGS_wal_io_timeout));
   if (options.instance.pgdata.empty()) {
     std::cerr << "no PostgreSQL data directory: set --pgdata or $PGDATA\n";
@@ -119,7 +121,7 @@ int main(int argc, char** argv) {
   chain.push_back(std::make_unique<EnvSecretResolver>());
 
   Engine engine(options, std::move(*catalog), std::make_unique<ChainSecretResolver>(std::move(chain)));
-  int cores = static_cast<int>(std::max(std::thread::hardware_concurrency(), 1u));
+  int cores = UsableCpus();
   PgbackrestWalArchive wal_archive(&engine, {.parallel = parallel > 0 ? parallel : cores,
                                              .ahead = absl::GetFlag(FLAGS_wal_push_ahead)});
   PgbackrestWalRestore wal_restore(&engine, {.prefetch = absl::GetFlag(FLAGS_wal_prefetch),
