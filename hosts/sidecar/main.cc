@@ -88,6 +88,8 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  // Before any thread starts (push-ahead, metrics), so that only main's sigwait sees SIGTERM.
+  hosts::BlockTerminationSignals();
   EngineOptions options;
   options.plugin_name = absl::GetFlag(FLAGS_plugin_name);
   options.pod_name = Env("POD_NAME", "");
@@ -141,13 +143,12 @@ int main(int argc, char** argv) {
   RestoreJobGrpcService restore_job_service(&restore_job);
   MetricsGrpcService metrics_service(&metrics);
 
-  hosts::BlockTerminationSignals();
+  wal_archive.Resume();  // before serving, so that no Archive call can be overtaken by it
   auto server = StartUnixSocketServer(socket_path, {&identity_service, &wal_service, &backup_service, &restore_job_service, &metrics_service});
   if (!server.ok()) {
     std::cerr << "cannot start the sidecar: " << server.status().message() << "\n";
     return 1;
   }
-  wal_archive.Resume();
   Log("info", "sidecar serving", {{"socket", socket_path}, {"pgdata", options.instance.pgdata},
                                   {"pod", options.pod_name}, {"version", kPluginVersion}});
   std::thread waiter([&] {

@@ -104,8 +104,8 @@ std::optional<PgbackrestMetrics::Repository> PgbackrestMetrics::RepositoryFor(co
   absl::MutexLock lock(&mu_);
   auto it = repositories_.find(key);
   bool stale = it == repositories_.end() || std::chrono::steady_clock::now() - it->second.at > options_.info_ttl;
-  if (stale && !wanted_) {
-    wanted_ = use;
+  if (stale && !wanted_.count(key)) {
+    wanted_.emplace(key, use);
     changed_.SignalAll();
   }
   if (it != repositories_.end()) return it->second;
@@ -123,10 +123,10 @@ void PgbackrestMetrics::Refresh() {
   absl::MutexLock lock(&mu_);
   while (true) {
     mu_.Await(absl::Condition(
-        +[](PgbackrestMetrics* m) ABSL_NO_THREAD_SAFETY_ANALYSIS { return m->stopping_ || m->wanted_.has_value(); },
+        +[](PgbackrestMetrics* m) ABSL_NO_THREAD_SAFETY_ANALYSIS { return m->stopping_ || !m->wanted_.empty(); },
         this));
     if (stopping_) return;
-    ArchiveUse use = *wanted_;
+    ArchiveUse use = wanted_.begin()->second;
     mu_.Unlock();
     Repository repo;
     auto cancelled = [this] {
@@ -152,7 +152,7 @@ void PgbackrestMetrics::Refresh() {
     repo.at = std::chrono::steady_clock::now();
     mu_.Lock();
     repositories_[RepositoryKey(use)] = repo;
-    wanted_.reset();
+    wanted_.erase(RepositoryKey(use));
     changed_.SignalAll();
   }
 }

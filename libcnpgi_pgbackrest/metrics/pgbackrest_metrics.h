@@ -55,7 +55,7 @@ class PgbackrestMetrics : public Metrics {
   absl::Mutex mu_;
   absl::CondVar changed_;
   std::map<std::string, Repository> repositories_ ABSL_GUARDED_BY(mu_);  // by Archive/stanza
-  std::optional<ArchiveUse> wanted_ ABSL_GUARDED_BY(mu_);                 // next refresh
+  std::map<std::string, ArchiveUse> wanted_ ABSL_GUARDED_BY(mu_);         // refreshes to run, by key
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread refresher_;
 };

@@ -1,5 +1,6 @@
 #include "pgbackrest/config_file.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,7 +12,9 @@
 #include <iterator>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "pgbackrest/async_spool.h"
 
 namespace cnpgi_pgbackrest {
 namespace {
@@ -95,7 +98,8 @@ std::string RenderConfigText(const Archive& archive, const InstanceLocation& ins
   }
   // Async: one long-lived pgBackRest process pushes the backlog in parallel; the foreground
   // archive-push acknowledges a segment only once that process reports it stored. No
-  // archive-push-queue-max: WAL is never dropped.
+  // archive-push-queue-max: WAL is never dropped (pgBackRest would write .ok files for dropped
+  // WAL, and the WAL archive answers from .ok files).
   if (instance.wal_push_processes > 0)
     absl::StrAppend(&push, "archive-async=y\nprocess-max=", instance.wal_push_processes, "\n");
   if (!push.empty()) absl::StrAppend(&out, "\n[global:archive-push]\n", push);
@@ -156,6 +160,20 @@ absl::StatusOr<RenderedArchive> ConfigFiles::Render(const Archive& archive) {
   if (ReadWholeFile(rendered.config_path) != text) {
     // pgBackRest's async .ok files vouch for a segment under the configuration that pushed it:
     // a different repository must not inherit them (a push too many is harmless, one too few is not).
+    // A worker of the old configuration would write more of them after the clean-up: wait for it.
+    if (DIR* locks = opendir(absl::StrCat(dir, "/lock").c_str())) {
+      std::vector<std::string> held;
+      while (dirent* e = readdir(locks)) {
+        std::string f = e->d_name;
+        if (absl::EndsWith(f, "-archive.lock") && AsyncPushWorkerRunning({"", absl::StrCat(dir, "/lock/", f)}))
+          held.push_back(f);
+      }
+      closedir(locks);
+      if (!held.empty())
+        return absl::UnavailableError(absl::StrCat("Archive '", archive.name,
+                                                   "' changed while a pgBackRest archive-push worker of its previous "
+                                                   "configuration is still running; retrying once it ends"));
+    }
     std::error_code ec;
     std::filesystem::remove_all(absl::StrCat(dir, "/spool/archive"), ec);
     if (ec)

@@ -65,8 +65,8 @@ WalPushScheduler::Target PgbackrestWalArchive::TargetFor(const Stanza& stanza) {
 void PgbackrestWalArchive::Arm(const Stanza& stanza, const std::string& cluster_definition) {
   WalPushScheduler::Target target = TargetFor(stanza);
   std::string identity = target.identity;
-  scheduler_.Arm(std::move(target));
   absl::MutexLock lock(&armed_mu_);
+  scheduler_.Arm(std::move(target));
   if (identity == armed_identity_) return;
   armed_identity_ = identity;
   // Best effort: without the file a restarted sidecar waits for the next Archive call, as before.
@@ -92,6 +92,11 @@ void PgbackrestWalArchive::Resume() {
   if (!stanza.ok()) {
     Log("warning", "push-ahead not resumed", {{"error", stanza.status().message()}});
     return;
+  }
+  {
+    // An Archive call that came first knows better than the file.
+    absl::MutexLock lock(&armed_mu_);
+    if (!armed_identity_.empty()) return;
   }
   Arm(*stanza, text);
   Log("info", "push-ahead resumed", {{"archive", stanza->use.archive_name}, {"stanza", stanza->use.stanza}});
@@ -161,16 +166,18 @@ absl::Status PgbackrestWalArchive::ArchiveOnce(const WalArchiveRequest& request)
   auto stanza = engine_->Open(*cluster->archive);
   if (!stanza.ok()) return stanza.status();
 
-  bool check_empty = MustCheckEmpty(request, *cluster);
-  if (check_empty)
+  if (MustCheckEmpty(request, *cluster)) {
+    // The first WAL of a new cluster: nothing may reach the stanza before this push succeeds, or a
+    // retry of it would find WAL there and fail for good. So no push-ahead until then.
     if (auto s = engine_->RequireEmptyArchive(*stanza, request.cancelled); !s.ok()) return s;
-
+    if (auto s = Push(*stanza, path, /*async=*/false, request.cancelled); !s.ok()) return s;
+    unlink(MarkerPath(*engine_).c_str());
+    Arm(*stanza, request.cluster_definition);
+    return absl::OkStatus();
+  }
   // From here on segments are pushed as soon as PostgreSQL marks them ready.
   Arm(*stanza, request.cluster_definition);
-  absl::Status requested = scheduler_.Archive(path, request.cancelled);
-  if (!requested.ok()) return requested;
-  if (check_empty) unlink(MarkerPath(*engine_).c_str());
-  return absl::OkStatus();
+  return scheduler_.Archive(path, request.cancelled);
 }
 
 }  // namespace cnpgi_pgbackrest

@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <thread>
 #include <filesystem>
 
 #include "absl/strings/match.h"
@@ -118,9 +120,11 @@ void WalPushScheduler::Schedule() {
   std::vector<std::string> pending = Pending(static_cast<std::size_t>(std::max(free, 1)) + 1);
   if (pending.empty()) return;
   // More waiting than free slots: one pgBackRest worker pushes the lot with process-max
-  // processes, paying process start-up and archive.info once instead of per segment.
+  // processes, paying process start-up and archive.info once instead of per segment. Not while
+  // synchronous pushes run: the worker takes every .ready file, and two writers of one segment
+  // share pgBackRest's temporary file name in the repository.
   if (target_->async && pending.size() >= 2 && static_cast<int>(pending.size()) > free) {
-    StartPush(pending.front(), true);
+    if (sync_running_ == 0) StartPush(pending.front(), true);
     return;
   }
   for (int i = 0; i < free && i < static_cast<int>(pending.size()); ++i) StartPush(pending[i], false);
@@ -199,6 +203,9 @@ absl::Status WalPushScheduler::Archive(const std::string& path, const std::funct
   absl::MutexLock lock(&mu_);
   while (true) {
     if (stopping_) return absl::UnavailableError("the sidecar is stopping");
+    // What was learned below belongs to the target the call began with.
+    if (target_->identity != target->identity)
+      return absl::UnavailableError(absl::StrCat("the Archive changed while ", name, " was being archived; retry"));
     auto it = entries_.find(name);
     if (Stored(name)) {
       if (it != entries_.end()) entries_.erase(it);
@@ -225,24 +232,30 @@ absl::Status WalPushScheduler::Archive(const std::string& path, const std::funct
 void WalPushScheduler::Watch() {
   alignas(inotify_event) char buf[8192];
   while (true) {
+    // The timeout catches what sends no event: a pgBackRest worker ending, the backoff expiring,
+    // a lost event queue, archive_status recreated.
     pollfd fds[2] = {{inotify_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
-    if (poll(fds, 2, -1) < 0 && errno != EINTR) return;
-    if (fds[1].revents) return;
-    bool ready = false;
-    bool any = false;
-    ssize_t n;
-    while ((n = read(inotify_fd_, buf, sizeof buf)) > 0) {
-      for (char* p = buf; p < buf + n;) {
+    int n = poll(fds, 2, 1000);
+    if (n < 0 && errno != EINTR) std::this_thread::sleep_for(std::chrono::seconds(1));
+    bool lost_status_watch = false;
+    ssize_t got;
+    while (n > 0 && (got = read(inotify_fd_, buf, sizeof buf)) > 0) {
+      for (char* p = buf; p < buf + got;) {
         auto* e = reinterpret_cast<inotify_event*>(p);
-        any = true;
-        if (e->len > 0 && absl::EndsWith(e->name, kReady)) ready = true;
+        if (e->mask & IN_IGNORED) {
+          absl::MutexLock lock(&mu_);
+          if (e->wd == status_watch_) lost_status_watch = true;
+          if (e->wd == spool_watch_) spool_watch_ = -1, spool_watched_.clear();
+        }
         p += sizeof(inotify_event) + e->len;
       }
     }
-    if (!any) continue;
     absl::MutexLock lock(&mu_);
     if (stopping_) return;
-    if (ready) ScheduleAhead();
+    if (lost_status_watch) status_watch_ = -1;
+    if (status_watch_ < 0 && target_ && inotify_fd_ >= 0)
+      status_watch_ = inotify_add_watch(inotify_fd_, status_dir_.c_str(), IN_CREATE | IN_MOVED_TO);
+    ScheduleAhead();
     changed_.SignalAll();
   }
 }

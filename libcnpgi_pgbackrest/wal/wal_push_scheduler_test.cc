@@ -256,3 +256,55 @@ TEST_CASE("after a failed push, push-ahead backs off instead of working through 
   CHECK(st.code() == absl::StatusCode::kUnavailable);
   CHECK(pusher.count() >= 3);
 }
+
+TEST_CASE("no async worker starts while synchronous pushes run: they would write the same segments") {
+  Scratch s;
+  FakePusher pusher;
+  pusher.hold = true;
+  WalPushScheduler scheduler(Opts(s, true, 2));
+  scheduler.Arm(pusher.Target(s, true));
+  s.Ready(1);
+  s.Ready(2);
+  REQUIRE(pusher.WaitFor(2));
+  for (int i = 3; i <= 5; ++i) s.Ready(i);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  CHECK(pusher.count() == 2);
+  pusher.hold = false;  // the slots free up: now one worker takes the rest
+  REQUIRE(pusher.WaitFor(3));
+  CHECK(pusher.calls[2] == std::make_pair(Segment(3), true));
+  CHECK(scheduler.Archive(s.wal + "/" + Segment(5), kNever).ok());
+}
+
+TEST_CASE("when pgBackRest's worker ends, what it did not take is pushed without waiting for a call") {
+  Scratch s;
+  FakePusher pusher;
+  int fd = open(s.spool.lock_file.c_str(), O_CREAT | O_RDWR, 0600);
+  REQUIRE(flock(fd, LOCK_EX | LOCK_NB) == 0);
+  WalPushScheduler scheduler(Opts(s, true, 2));
+  scheduler.Arm(pusher.Target(s, true));
+  s.Ready(1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  CHECK(pusher.count() == 0);  // the running worker may have it
+  flock(fd, LOCK_UN);          // it ended without it: no event says so
+  close(fd);
+  CHECK(pusher.WaitFor(1));
+}
+
+TEST_CASE("an Archive call does not answer for a target that changed while it waited") {
+  Scratch s;
+  FakePusher pusher;
+  pusher.hold = true;
+  WalPushScheduler scheduler(Opts(s, false));
+  scheduler.Arm(pusher.Target(s, false));
+  std::string path = s.Ready(1);
+  std::thread other([&] {
+    REQUIRE(pusher.WaitFor(1));
+    WalPushScheduler::Target moved = pusher.Target(s, false);
+    moved.identity = "another-archive/main";
+    scheduler.Arm(moved);
+  });
+  absl::Status st = scheduler.Archive(path, kNever);
+  other.join();
+  CHECK(st.code() == absl::StatusCode::kUnavailable);
+  pusher.hold = false;
+}
