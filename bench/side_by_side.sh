@@ -161,11 +161,14 @@ JSON
 }
 MODES=(${BENCH_MODES:-bare async plugin plugin1 nahead})
 SCENARIOS=(${BENCH_SCENARIOS:-backlog single})
-# Runs are interleaved (every mode once, then again) so that background noise hits all modes alike.
+# Runs are interleaved (every mode once, then again) so that background noise hits all modes alike,
+# and the order rotates with each repeat: a run right after another one is measurably slower on 2
+# cores (the previous run's writes are still being flushed), so no mode may always take that place.
 rm -f "$D"/*-backlog-*.txt "$D"/*-single-*.txt
 for REP in $(seq 1 "${BENCH_REPEAT:-3}"); do
+  order=("${MODES[@]:$(( (REP - 1) % ${#MODES[@]} ))}" "${MODES[@]:0:$(( (REP - 1) % ${#MODES[@]} ))}")
   for scenario in "${SCENARIOS[@]}"; do
-    for m in "${MODES[@]}"; do
+    for m in "${order[@]}"; do
       case $m in
         bare) bare_run "$scenario" ;;
         async) async_run "$scenario" ;;

@@ -92,7 +92,7 @@ bool WalPushScheduler::Stored(const std::string& name) const {
   return target_ && target_->async && AsyncPushStored(*target_->async, name);
 }
 
-std::vector<std::string> WalPushScheduler::Pending(std::size_t limit) const {
+std::vector<std::string> WalPushScheduler::Pending(std::size_t limit) {
   std::vector<std::string> ready;
   if (DIR* dir = opendir(status_dir_.c_str())) {
     while (dirent* e = readdir(dir)) {
@@ -107,7 +107,10 @@ std::vector<std::string> WalPushScheduler::Pending(std::size_t limit) const {
   std::vector<std::string> out;
   for (auto& name : ready) {
     if (out.size() >= limit) break;
-    if (!Stored(name)) out.push_back(std::move(name));
+    if (!Stored(name))
+      out.push_back(std::move(name));
+    else
+      entries_[name] = Entry{.id = next_id_++, .done = true, .ended = std::chrono::steady_clock::now()};
   }
   return out;
 }

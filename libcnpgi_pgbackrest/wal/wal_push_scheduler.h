@@ -71,8 +71,9 @@ class WalPushScheduler {
   // Schedule() on behalf of push-ahead, within ahead_window of the last Archive call.
   void ScheduleAhead() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void StartPush(const std::string& name, bool async) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // The oldest .ready files with neither a push here nor a pgBackRest .ok, at most limit.
-  std::vector<std::string> Pending(std::size_t limit) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The oldest .ready files with neither a push here nor a pgBackRest .ok, at most limit; those
+  // found with an .ok are remembered as stored, so each .ok is looked at once.
+  std::vector<std::string> Pending(std::size_t limit) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool Stored(const std::string& name) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ForgetAcknowledged() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Watch();
