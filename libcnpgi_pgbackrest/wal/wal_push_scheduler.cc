@@ -28,7 +28,9 @@ constexpr absl::Duration kRecheck = absl::Milliseconds(50);
 }  // namespace
 
 WalPushScheduler::WalPushScheduler(Options options)
-    : options_(std::move(options)), status_dir_(absl::StrCat(options_.wal_dir, "/archive_status")) {
+    : options_(std::move(options)),
+      status_dir_(absl::StrCat(options_.wal_dir, "/archive_status")),
+      pgdata_(options_.wal_dir.substr(0, options_.wal_dir.rfind('/'))) {
   inotify_fd_ = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   watcher_ = std::thread([this] { Watch(); });
@@ -85,7 +87,12 @@ void WalPushScheduler::Arm(Target target) {
 
 void WalPushScheduler::ScheduleAhead() {
   auto now = std::chrono::steady_clock::now();
-  if (options_.ahead && now - armed_at_ < options_.ahead_window && now >= ahead_paused_until_) Schedule();
+  if (!options_.ahead || now - armed_at_ >= options_.ahead_window || now < ahead_paused_until_) return;
+  // A standby (a demoted primary too) archives nothing by itself: what its pg_wal still marks .ready
+  // may have diverged from the new primary's history. Only PostgreSQL's own calls push there.
+  for (const char* signal : {"/standby.signal", "/recovery.signal"})
+    if (access(absl::StrCat(pgdata_, signal).c_str(), F_OK) == 0) return;
+  Schedule();
 }
 
 bool WalPushScheduler::Stored(const std::string& name) const {

@@ -33,7 +33,7 @@ class WalPushScheduler {
   };
 
   struct Options {
-    std::string wal_dir;          // $PGDATA/pg_wal, holding archive_status/
+    std::string wal_dir;          // $PGDATA/pg_wal, holding archive_status/ (standby.signal beside it)
     int parallel = 1;             // synchronous pushes at once; a longer backlog goes async
     bool ahead = true;            // push on the .ready mark, before PostgreSQL asks
     // Push-ahead pauses when no Archive call came for this long: CNPG may have moved WAL
@@ -80,6 +80,7 @@ class WalPushScheduler {
 
   const Options options_;
   const std::string status_dir_;
+  const std::string pgdata_;  // the parent of wal_dir, where PostgreSQL's recovery signal files live
   mutable absl::Mutex mu_;
   absl::CondVar changed_;
   std::shared_ptr<const Target> target_ ABSL_GUARDED_BY(mu_);

@@ -308,3 +308,16 @@ TEST_CASE("an Archive call does not answer for a target that changed while it wa
   CHECK(st.code() == absl::StatusCode::kUnavailable);
   pusher.hold = false;
 }
+
+TEST_CASE("a standby pushes nothing ahead; PostgreSQL's own calls still go through") {
+  Scratch s;
+  FakePusher pusher;
+  std::ofstream(s.root + "/standby.signal");
+  WalPushScheduler scheduler(Opts(s, true));
+  scheduler.Arm(pusher.Target(s, false));
+  std::string path = s.Ready(1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1300));  // past the watcher's periodic re-check
+  CHECK(pusher.count() == 0);
+  CHECK(scheduler.Archive(path, kNever).ok());
+  CHECK(pusher.count() == 1);
+}
