@@ -127,6 +127,9 @@ void PgbackrestMetrics::Refresh() {
         this));
     if (stopping_) return;
     ArchiveUse use = wanted_.begin()->second;
+    // A failed refresh keeps the last known backups: unreachable is not the same as empty.
+    auto known = repositories_.find(RepositoryKey(use));
+    Repository last = known == repositories_.end() ? Repository{} : known->second;
     mu_.Unlock();
     Repository repo;
     auto cancelled = [this] {
@@ -145,6 +148,8 @@ void PgbackrestMetrics::Refresh() {
         (b.type == "full" ? repo.full : b.type == "diff" ? repo.diff : repo.incr) += 1;
       }
     } else {
+      repo = last;
+      repo.reachable = false;
       absl::Status why = !catalog.ok() ? catalog.status() : RequireReadable(*catalog, use.archive_name);
       Log("warning", "metrics: cannot read the repository",
           {{"archive", use.archive_name}, {"error", why.ok() ? catalog->repo_errors : why.message()}});

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <regex>
 #include <set>
+#include <thread>
 
 #include <doctest/doctest.h>
 
@@ -108,6 +109,29 @@ TEST_CASE("Collect: the WAL backlog, and backups from pgbackrest info; every sam
   CHECK(v[p + "backups/incr"] == 1);
   CHECK(v[p + "backups/diff"] == 0);
   CHECK(v[p + "wal_archived_total"] == 0);
+
+}
+
+TEST_CASE("Collect: a repository that becomes unreachable keeps its last known backups") {
+  FakeRepository repo(R"([{"name":"cluster-example","status":{"code":0,"message":"ok"},"archive":[],
+    "backup":[{"label":"20261121-070000F","type":"full","timestamp":{"start":1795244400,"stop":1795244410},
+       "archive":{"start":"000000010000000000000003","stop":"000000010000000000000003"},
+       "lsn":{"start":"0/3000028","stop":"0/3000100"},"database":{"id":1,"repo-key":1},"error":false}]}])");
+  PgbackrestMetrics metrics(repo.engine.get(), nullptr, nullptr, {.info_ttl = std::chrono::milliseconds(0)});
+  const std::string p = "pgbackrest_cnpg_opera_com_";
+  auto first = metrics.Collect(kCluster);
+  REQUIRE(first.ok());
+  CHECK(ByName(*first)[p + "repository_reachable"] == 1);
+  std::ofstream(repo.dir + "/pgbackrest") << "#!/bin/sh\necho 'ERROR: [039]: repository down' >&2\nexit 39\n";
+  std::map<std::string, double> v;
+  for (int i = 0; i < 100; ++i) {  // a scrape answers from the cache while the refresh runs
+    v = ByName(*metrics.Collect(kCluster));
+    if (v[p + "repository_reachable"] == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  }
+  CHECK(v[p + "repository_reachable"] == 0);
+  CHECK(v[p + "first_recoverability_point"] == 1795244400);  // unreachable is not empty
+  CHECK(v[p + "backups/full"] == 1);
 }
 
 TEST_CASE("Collect: an unreadable repository reads as unreachable, not as an error for the whole scrape") {

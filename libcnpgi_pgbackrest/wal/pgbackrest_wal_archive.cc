@@ -86,8 +86,8 @@ void PgbackrestWalArchive::Resume() {
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   auto cluster = engine_->Cluster(text);
   if (!cluster.ok() || !cluster->archive) return;
-  WalArchiveRequest unset;  // the marker decides, as for CNPG <= 1.30: never skip a pending check
-  if (MustCheckEmpty(unset, *cluster) || access(MarkerPath(*engine_).c_str(), F_OK) == 0) return;
+  // While CNPG's marker is there the empty-archive check is pending: that takes CNPG's call.
+  if (access(MarkerPath(*engine_).c_str(), F_OK) == 0) return;
   auto stanza = engine_->Open(*cluster->archive);
   if (!stanza.ok()) {
     Log("warning", "push-ahead not resumed", {{"error", stanza.status().message()}});
