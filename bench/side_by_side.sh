@@ -68,6 +68,8 @@ fresh_pgdata() {
   fi
   rm -rf "$D/repo" "$D/spool" "$D/work"
   install -d -o postgres -g postgres "$D/repo" "$D/spool" "$D/work" "$D/plugins"
+  # The copy's gigabyte must reach the disk now, not while the next run is being timed.
+  sync
 }
 conf() {  # $1 = extra [global] lines
   cat > "$D/pgbackrest.conf" <<CONF
@@ -162,8 +164,7 @@ JSON
 MODES=(${BENCH_MODES:-bare async plugin plugin1 nahead})
 SCENARIOS=(${BENCH_SCENARIOS:-backlog single})
 # Runs are interleaved (every mode once, then again) so that background noise hits all modes alike,
-# and the order rotates with each repeat: a run right after another one is measurably slower on 2
-# cores (the previous run's writes are still being flushed), so no mode may always take that place.
+# and the order rotates with each repeat, so that no mode always follows the same one.
 rm -f "$D"/*-backlog-*.txt "$D"/*-single-*.txt
 for REP in $(seq 1 "${BENCH_REPEAT:-3}"); do
   order=("${MODES[@]:$(( (REP - 1) % ${#MODES[@]} ))}" "${MODES[@]:0:$(( (REP - 1) % ${#MODES[@]} ))}")
