@@ -11,47 +11,27 @@
 #include <doctest/doctest.h>
 
 #include "absl/strings/str_cat.h"
+#include "pgbackrest/scripted_engine_test_util.h"
 
 using namespace cnpgi_pgbackrest;
 namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* kCluster =
-    R"({"metadata":{"name":"cluster-example","namespace":"default"},"spec":{"plugins":[{"name":"pgbackrest.cnpg.opera.com",)"
-    R"("parameters":{"pgbackrestObjectName":"local"}}]},"status":{"currentPrimary":"cluster-example-1"}})";
+using testing::kScriptedCluster;
+constexpr const char* kCluster = kScriptedCluster;
 
-// An Engine whose pgbackrest is a script printing info_json (or failing when it is empty).
-struct FakeRepository {
-  std::string dir;
-  std::unique_ptr<Engine> engine;
-  explicit FakeRepository(const std::string& info_json) {
-    char tmpl[] = "/tmp/cnpgi-metrics-XXXXXX";
-    dir = mkdtemp(tmpl);
-    fs::create_directories(dir + "/pgdata/pg_wal/archive_status");
+// pgbackrest prints info_json for every command, or fails when it is empty; two .ready files wait.
+struct FakeRepository : testing::ScriptedEngine {
+  explicit FakeRepository(const std::string& info_json)
+      : ScriptedEngine(info_json.empty() ? "echo 'ERROR: [039]: repository down' >&2\nexit 39\n" : "") {
+    if (!info_json.empty()) {
+      std::ofstream(dir + "/info.json") << info_json;
+      SetScript(absl::StrCat("cat ", dir, "/info.json\n"));
+    }
     for (const char* f : {"000000010000000000000007.ready", "000000010000000000000008.ready", "000000010000000000000006.done"})
       std::ofstream(dir + "/pgdata/pg_wal/archive_status/" + f);
-    std::ofstream(dir + "/info.json") << info_json;
-    std::ofstream script(dir + "/pgbackrest");
-    if (info_json.empty())
-      script << "#!/bin/sh\necho 'ERROR: [039]: repository down' >&2\nexit 39\n";
-    else
-      script << "#!/bin/sh\ncat " << dir << "/info.json\n";
-    script.close();
-    fs::permissions(dir + "/pgbackrest", fs::perms::owner_all);
-    auto archive = ParseArchive(nlohmann::json::parse(absl::StrCat(
-        R"({"metadata":{"name":"local","namespace":"default"},"spec":{"configuration":{"repositories":[{"type":"posix","destinationPath":")",
-        dir, R"(/repo"}]}}})")));
-    REQUIRE(archive.ok());
-    EngineOptions options;
-    options.work_dir = dir + "/work";
-    options.instance.pgdata = dir + "/pgdata";
-    options.pgbackrest_binary = dir + "/pgbackrest";
-    engine = std::make_unique<Engine>(options,
-                                      std::make_unique<StaticArchiveCatalog>(std::map<std::string, Archive>{{"local", *archive}}),
-                                      std::make_unique<EnvSecretResolver>());
   }
-  ~FakeRepository() { fs::remove_all(dir); }
 };
 
 std::map<std::string, double> ByName(const std::vector<MetricSample>& samples) {
@@ -122,7 +102,7 @@ TEST_CASE("Collect: a repository that becomes unreachable keeps its last known b
   auto first = metrics.Collect(kCluster);
   REQUIRE(first.ok());
   CHECK(ByName(*first)[p + "repository_reachable"] == 1);
-  std::ofstream(repo.dir + "/pgbackrest") << "#!/bin/sh\necho 'ERROR: [039]: repository down' >&2\nexit 39\n";
+  repo.SetScript("echo 'ERROR: [039]: repository down' >&2\nexit 39\n");
   std::map<std::string, double> v;
   for (int i = 0; i < 100; ++i) {  // a scrape answers from the cache while the refresh runs
     v = ByName(*metrics.Collect(kCluster));

@@ -10,49 +10,25 @@
 #include <doctest/doctest.h>
 
 #include "absl/strings/str_cat.h"
+#include "pgbackrest/scripted_engine_test_util.h"
 
 using namespace cnpgi_pgbackrest;
 namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* kCluster =
-    R"({"metadata":{"name":"cluster-example","namespace":"default"},"spec":{"plugins":[{"name":"pgbackrest.cnpg.opera.com",)"
-    R"("parameters":{"pgbackrestObjectName":"local"}}]},"status":{"currentPrimary":"cluster-example-1"}})";
-
-// PGDATA and a pgbackrest script that logs its commands: info shows an empty stanza, archive-push
-// of the segments named in <dir>/fail fails, everything else succeeds.
-struct FakeInstance {
-  std::string dir;
-  std::unique_ptr<Engine> engine;
-  FakeInstance() {
-    char tmpl[] = "/tmp/cnpgi-walarchive-XXXXXX";
-    dir = mkdtemp(tmpl);
-    fs::create_directories(dir + "/pgdata/pg_wal/archive_status");
+// pgbackrest logs its commands: info shows an empty stanza, archive-push of the segments named
+// in <dir>/fail fails, everything else succeeds.
+struct FakeInstance : testing::ScriptedEngine {
+  FakeInstance() : ScriptedEngine("") {
     std::ofstream(dir + "/fail");
-    std::ofstream script(dir + "/pgbackrest");
-    script << "#!/bin/sh\necho \"$*\" >> " << dir << "/calls\n"
-           << "case \"$*\" in\n"
-           << "  *info*) echo '[{\"name\":\"cluster-example\",\"status\":{\"code\":1,\"message\":\"missing stanza path\"},"
-              "\"archive\":[],\"backup\":[]}]' ;;\n"
-           << "  *archive-push*) for f in $(cat " << dir << "/fail); do case \"$*\" in *$f*) "
-              "echo 'ERROR: [045]: cannot write' >&2; exit 45 ;; esac; done ;;\n"
-           << "esac\nexit 0\n";
-    script.close();
-    fs::permissions(dir + "/pgbackrest", fs::perms::owner_all);
-    auto archive = ParseArchive(nlohmann::json::parse(absl::StrCat(
-        R"({"metadata":{"name":"local","namespace":"default"},"spec":{"configuration":{"repositories":[{"type":"posix","destinationPath":")",
-        dir, R"(/repo"}]}}})")));
-    REQUIRE(archive.ok());
-    EngineOptions options;
-    options.work_dir = dir + "/work";
-    options.instance.pgdata = dir + "/pgdata";
-    options.pgbackrest_binary = dir + "/pgbackrest";
-    engine = std::make_unique<Engine>(options,
-                                      std::make_unique<StaticArchiveCatalog>(std::map<std::string, Archive>{{"local", *archive}}),
-                                      std::make_unique<EnvSecretResolver>());
+    SetScript(absl::StrCat(
+        "echo \"$*\" >> ", dir, "/calls\n", "case \"$*\" in\n",
+        "  *info*) echo '[{\"name\":\"cluster-example\",\"status\":{\"code\":1,\"message\":\"missing stanza path\"},"
+        "\"archive\":[],\"backup\":[]}]' ;;\n",
+        "  *archive-push*) for f in $(cat ", dir, "/fail); do case \"$*\" in *$f*) ",
+        "echo 'ERROR: [045]: cannot write' >&2; exit 45 ;; esac; done ;;\n", "esac\nexit 0\n"));
   }
-  ~FakeInstance() { fs::remove_all(dir); }
   std::string Ready(const std::string& seg) {
     std::ofstream(dir + "/pgdata/pg_wal/" + seg) << "wal";
     std::ofstream(dir + "/pgdata/pg_wal/archive_status/" + seg + ".ready");
@@ -69,7 +45,7 @@ struct FakeInstance {
 
 WalArchiveRequest Request(const std::string& path, bool check_empty) {
   WalArchiveRequest r;
-  r.cluster_definition = kCluster;
+  r.cluster_definition = testing::kScriptedCluster;
   r.source_file_name = path;
   r.check_empty_wal_archive = check_empty;
   r.cancelled = [] { return false; };
