@@ -104,8 +104,8 @@ int main(int argc, char** argv) {
   options.instance_manager = absl::GetFlag(FLAGS_instance_manager);
   options.wal_storage_dir = absl::GetFlag(FLAGS_wal_storage_dir);
   int parallel = absl::GetFlag(FLAGS_wal_push_parallel);
-  options.instance.wal_push_processes =
-      parallel == 0 ? UsableCpus() : std::max(parallel, 0);
+  int cpus = UsableCpus();
+  options.instance.wal_push_processes = parallel == 0 ? cpus : std::max(parallel, 0);
   options.instance.wal_io_timeout_seconds = absl::ToDoubleSeconds(absl::GetFlag(FLAGS_wal_io_timeout));
   if (options.instance.pgdata.empty()) {
     std::cerr << "no PostgreSQL data directory: set --pgdata or $PGDATA\n";
@@ -123,8 +123,7 @@ int main(int argc, char** argv) {
   chain.push_back(std::make_unique<EnvSecretResolver>());
 
   Engine engine(options, std::move(*catalog), std::make_unique<ChainSecretResolver>(std::move(chain)));
-  int cores = UsableCpus();
-  PgbackrestWalArchive wal_archive(&engine, {.parallel = parallel > 0 ? parallel : cores,
+  PgbackrestWalArchive wal_archive(&engine, {.parallel = parallel > 0 ? parallel : cpus,
                                              .ahead = absl::GetFlag(FLAGS_wal_push_ahead)});
   PgbackrestWalRestore wal_restore(&engine, {.prefetch = absl::GetFlag(FLAGS_wal_prefetch),
                                             .spool_dir = options.work_dir + "/wal-restore-spool"});

@@ -3,8 +3,6 @@
 #include <sched.h>
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -12,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/files.h"
 
 namespace cnpgi_pgbackrest {
 namespace {
@@ -19,13 +18,6 @@ namespace {
 int CeilDiv(long long quota, long long period) {
   if (quota <= 0 || period <= 0) return 0;
   return static_cast<int>((quota + period - 1) / period);
-}
-
-std::string ReadSmallFile(const char* path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 }  // namespace
@@ -50,10 +42,10 @@ int UsableCpus() {
   int cpus = static_cast<int>(std::thread::hardware_concurrency());
   cpu_set_t set;
   if (sched_getaffinity(0, sizeof set, &set) == 0) cpus = CPU_COUNT(&set);
-  int cap = CpusFromCgroupV2(ReadSmallFile("/sys/fs/cgroup/cpu.max"));
+  int cap = CpusFromCgroupV2(ReadFileText("/sys/fs/cgroup/cpu.max"));
   if (cap == 0)
-    cap = CpusFromCgroupV1(ReadSmallFile("/sys/fs/cgroup/cpu/cpu.cfs_quota_us"),
-                           ReadSmallFile("/sys/fs/cgroup/cpu/cpu.cfs_period_us"));
+    cap = CpusFromCgroupV1(ReadFileText("/sys/fs/cgroup/cpu/cpu.cfs_quota_us"),
+                           ReadFileText("/sys/fs/cgroup/cpu/cpu.cfs_period_us"));
   if (cap > 0) cpus = std::min(cpus, cap);
   return std::max(cpus, 1);
 }

@@ -5,12 +5,12 @@
 #include <unistd.h>
 
 #include <fstream>
-#include <sstream>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/files.h"
 
 namespace cnpgi_pgbackrest {
 
@@ -22,16 +22,11 @@ AsyncPushSpool AsyncPushSpoolFor(const std::string& archive_dir, const std::stri
 bool AsyncPushStored(const AsyncPushSpool& spool, const std::string& segment, std::string* warning) {
   std::string path = absl::StrCat(spool.out_dir, "/", segment, ".ok");
   if (!warning) return access(path.c_str(), F_OK) == 0;
-  std::ifstream in(path);
-  if (!in) return false;
-  if (warning) {
-    // "<code>\n<message>" when the push succeeded with a warning; empty otherwise.
-    std::stringstream text;
-    text << in.rdbuf();
-    std::string body = text.str();
-    auto nl = body.find('\n');
-    *warning = nl == std::string::npos ? std::string() : std::string(absl::StripAsciiWhitespace(body.substr(nl + 1)));
-  }
+  if (access(path.c_str(), F_OK) != 0) return false;
+  // "<code>\n<message>" when the push succeeded with a warning; empty otherwise.
+  std::string body = ReadFileText(path);
+  auto nl = body.find('\n');
+  *warning = nl == std::string::npos ? std::string() : std::string(absl::StripAsciiWhitespace(body.substr(nl + 1)));
   return true;
 }
 

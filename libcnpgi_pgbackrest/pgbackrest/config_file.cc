@@ -8,45 +8,17 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/files.h"
 #include "pgbackrest/async_spool.h"
 
 namespace cnpgi_pgbackrest {
 namespace {
 
 std::string RepoDir(const std::string& dir, std::size_t index) { return absl::StrCat(dir, "/repo", index); }
-
-// Atomically replaces path with content (mode 0600): readers never see half a file.
-// The file's contents, empty when it cannot be read.
-std::string ReadWholeFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-absl::Status WriteFileAtomically(const std::string& path, const std::string& content) {
-  std::string tmp = absl::StrCat(path, ".tmp.", getpid());
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return absl::PermissionDeniedError(absl::StrCat("cannot write ", tmp, ": ", std::strerror(errno)));
-  std::size_t done = 0;
-  while (done < content.size()) {
-    ssize_t n = write(fd, content.data() + done, content.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      close(fd);
-      return absl::InternalError(absl::StrCat("cannot write ", tmp, ": ", std::strerror(errno)));
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  close(fd);
-  if (rename(tmp.c_str(), path.c_str()) != 0)
-    return absl::InternalError(absl::StrCat("cannot rename ", tmp, ": ", std::strerror(errno)));
-  return absl::OkStatus();
-}
 
 absl::Status MakeDirs(const std::string& dir) {
   std::error_code ec;
@@ -157,7 +129,7 @@ absl::StatusOr<RenderedArchive> ConfigFiles::Render(const Archive& archive) {
     if (auto s = MakeDirs(std::filesystem::path(path).parent_path().string()); !s.ok()) return s;
     if (auto s = WriteFileAtomically(path, pem); !s.ok()) return s;
   }
-  if (ReadWholeFile(rendered.config_path) != text) {
+  if (ReadFileText(rendered.config_path) != text) {
     // pgBackRest's async .ok files vouch for a segment under the configuration that pushed it:
     // a different repository must not inherit them (a push too many is harmless, one too few is not).
     // A worker of the old configuration would write more of them after the clean-up: wait for it.

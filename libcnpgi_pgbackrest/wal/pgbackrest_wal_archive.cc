@@ -4,14 +4,12 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdio>
-#include <iterator>
-#include <fstream>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/files.h"
 #include "common/log.h"
 #include "common/wal_name.h"
 
@@ -70,20 +68,12 @@ void PgbackrestWalArchive::Arm(const Stanza& stanza, const std::string& cluster_
   if (identity == armed_identity_) return;
   armed_identity_ = identity;
   // Best effort: without the file a restarted sidecar waits for the next Archive call, as before.
-  std::string path = TargetFile(*engine_), tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << cluster_definition;
-    if (!out) return;
-  }
-  chmod(tmp.c_str(), 0600);
-  std::rename(tmp.c_str(), path.c_str());
+  WriteFileAtomically(TargetFile(*engine_), cluster_definition).IgnoreError();
 }
 
 void PgbackrestWalArchive::Resume() {
-  std::ifstream in(TargetFile(*engine_));
-  if (!in) return;
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string text = ReadFileText(TargetFile(*engine_));
+  if (text.empty()) return;
   auto cluster = engine_->Cluster(text);
   if (!cluster.ok() || !cluster->archive) return;
   // While CNPG's marker is there the empty-archive check is pending: that takes CNPG's call.

@@ -67,8 +67,7 @@ void WalPushScheduler::Arm(Target target) {
   if (changed) entries_.clear();  // pushes in flight for the old target finish unrecorded
   target_ = std::make_shared<const Target>(std::move(target));
   armed_at_ = std::chrono::steady_clock::now();
-  if (inotify_fd_ >= 0 && status_watch_ < 0)
-    status_watch_ = inotify_add_watch(inotify_fd_, status_dir_.c_str(), IN_CREATE | IN_MOVED_TO);
+  WatchStatusDir();
   std::string spool = target_->async ? target_->async->out_dir : "";
   // Re-watched on a change too: a new configuration clears the spool directory (ConfigFiles).
   if (inotify_fd_ >= 0 && (changed || spool != spool_watched_)) {
@@ -83,6 +82,11 @@ void WalPushScheduler::Arm(Target target) {
     }
   }
   if (changed) ScheduleAhead();
+}
+
+void WalPushScheduler::WatchStatusDir() {
+  if (inotify_fd_ >= 0 && status_watch_ < 0)
+    status_watch_ = inotify_add_watch(inotify_fd_, status_dir_.c_str(), IN_CREATE | IN_MOVED_TO);
 }
 
 void WalPushScheduler::ScheduleAhead() {
@@ -263,8 +267,7 @@ void WalPushScheduler::Watch() {
     absl::MutexLock lock(&mu_);
     if (stopping_) return;
     if (lost_status_watch) status_watch_ = -1;
-    if (status_watch_ < 0 && target_ && inotify_fd_ >= 0)
-      status_watch_ = inotify_add_watch(inotify_fd_, status_dir_.c_str(), IN_CREATE | IN_MOVED_TO);
+    if (target_) WatchStatusDir();
     ScheduleAhead();
     changed_.SignalAll();
   }

@@ -76,6 +76,8 @@ class WalPushScheduler {
   std::vector<std::string> Pending(std::size_t limit) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool Stored(const std::string& name) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ForgetAcknowledged() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Watches archive_status unless already watched (it may not exist before PostgreSQL does).
+  void WatchStatusDir() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Watch();
 
   const Options options_;
