@@ -7,12 +7,15 @@
 #           .ready mark, pgBackRest async (process-max P) for a backlog
 #   plugin1 the same with synchronous pgBackRest pushes only (--wal-push-parallel=-1)
 #   nahead  the default without push-ahead (--wal-push-ahead=false): what the Archive call alone costs
+#   nomark  the default without marking stored segments .done during a call (--wal-mark-done=false):
+#           PostgreSQL then runs archive_command (CNPG's process) for every segment
 # Two scenarios per mode, each on a fresh repository:
 #   backlog  all N segments .ready at once (a burst, or archiving that was down): time for all of them
 #   single   one segment at a time, its .ready made just before archive_command runs, as PostgreSQL does
 #            after each WAL switch: the latency a steadily writing cluster sees
-# Each archive_command runs like PostgreSQL's archiver: one at a time, oldest first, and the
-# segment's .ready becomes .done only after success. Run as root on Debian 12: bench/side_by_side.sh
+# Each archive_command runs like PostgreSQL's archiver: one at a time, oldest first, skipped when the
+# segment's .ready mark is gone (PostgreSQL checks it before each call), and .ready becomes .done
+# after success. Run as root on Debian 12: bench/side_by_side.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -98,6 +101,7 @@ archiver() {
       sleep 0.3
       as_pg touch "$D/run/pg_wal/archive_status/$s.ready"
     fi
+    [[ -e $D/run/pg_wal/archive_status/$s.ready ]] || continue
     t0=$(date +%s%N)
     (cd "$D/run" && as_pg "${@//%p/pg_wal/$s}") || { echo "archive of $s failed" >&2; exit 1; }
     t1=$(date +%s%N)
@@ -107,11 +111,14 @@ archiver() {
   end=$(date +%s%N)
   echo "total $(( (end - start) / 1000 ))"
 }
-declare -A P50 P99 TOTAL SIDECAR_CPU
-# After each run: every segment must be in the repository, once. $1 = run name, $2 = segments expected.
+declare -A P50 P99 TOTAL CALLS SIDECAR_CPU
+# After each run: every segment must be in the repository, once, and marked .done. $1 = run name,
+# $2 = segments expected.
 check_stored() {
   local stored; stored=$(find "$D/repo/archive" -type f -regextype egrep -regex '.*/[0-9A-F]{24}-[0-9a-f]{40}.*' | wc -l)
   [[ $stored == "$2" ]] || { echo "$1 stored $stored of $2 segments" >&2; exit 1; }
+  local ready; ready=$(find "$D/run/pg_wal/archive_status" -name '*.ready' | wc -l)
+  [[ $ready == 0 ]] || { echo "$1 left $ready segments .ready" >&2; exit 1; }
 }
 # Over the repeats of a run ($1 = mode/scenario, files $D/<mode>-<scenario>-<rep>.txt): p50/p99 of all
 # calls pooled, and the median of the totals.
@@ -123,6 +130,8 @@ summarize() {
   P99[$1]=$(sed -n "$(( (n * 99 + 99) / 100 ))p" <<<"$sorted")
   local totals; totals=$(cat "${files[@]}" | grep '^total' | cut -d' ' -f2 | sort -n)
   TOTAL[$1]=$(sed -n "$(( ($(wc -l <<<"$totals") + 1) / 2 ))p" <<<"$totals")
+  local calls; calls=$(for f in "${files[@]}"; do grep -vc '^total' "$f"; done | sort -n)
+  CALLS[$1]=$(sed -n "$(( ($(wc -l <<<"$calls") + 1) / 2 ))p" <<<"$calls")
 }
 expected() { [[ $1 == backlog ]] && echo "${#segs[@]}" || echo "$SINGLE"; }
 
@@ -161,7 +170,7 @@ JSON
   kill "$pid"; wait "$pid" 2>/dev/null || true
   check_stored "$mode/$scenario" "$(expected "$scenario")"
 }
-MODES=(${BENCH_MODES:-bare async plugin plugin1 nahead})
+MODES=(${BENCH_MODES:-bare async plugin plugin1 nahead nomark})
 SCENARIOS=(${BENCH_SCENARIOS:-backlog single})
 # Runs are interleaved (every mode once, then again) so that background noise hits all modes alike,
 # and the order rotates with each repeat, so that no mode always follows the same one.
@@ -176,6 +185,7 @@ for REP in $(seq 1 "${BENCH_REPEAT:-3}"); do
         plugin) plugin_run plugin "$scenario" --wal-push-parallel="$P" ;;
         plugin1) plugin_run plugin1 "$scenario" --wal-push-parallel=-1 ;;
         nahead) plugin_run nahead "$scenario" --wal-push-parallel="$P" --wal-push-ahead=false ;;
+        nomark) plugin_run nomark "$scenario" --wal-push-parallel="$P" --wal-mark-done=false ;;
       esac
     done
   done
@@ -184,10 +194,10 @@ for scenario in "${SCENARIOS[@]}"; do for m in "${MODES[@]}"; do summarize "$m/$
 
 ms() { awk -v us="$1" 'BEGIN { if (us == "") print "-"; else printf "%.1f", us / 1000 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "") print "n/a"; else printf "%.2f", a / b }'; }
-printf '\n%-8s | %-36s | %-22s\n' "" "backlog of ${#segs[@]}, ${BENCH_REPEAT:-3} runs" "single segments ($SINGLE)"
-printf '%-8s | %8s %8s %9s %8s | %10s %10s\n' mode p50_ms p99_ms total_s seg/s p50_ms p99_ms
+printf '\n%-8s | %-42s | %-22s\n' "" "backlog of ${#segs[@]}, ${BENCH_REPEAT:-3} runs" "single segments ($SINGLE)"
+printf '%-8s | %5s %8s %8s %9s %8s | %10s %10s\n' mode calls p50_ms p99_ms total_s seg/s p50_ms p99_ms
 for m in "${MODES[@]}"; do
-  printf '%-8s | %8s %8s %9s %8s | %10s %10s\n' "$m" "$(ms "${P50[$m/backlog]:-}")" "$(ms "${P99[$m/backlog]:-}")" \
+  printf '%-8s | %5s %8s %8s %9s %8s | %10s %10s\n' "$m" "${CALLS[$m/backlog]:--}" "$(ms "${P50[$m/backlog]:-}")" "$(ms "${P99[$m/backlog]:-}")" \
     "$(awk -v us="${TOTAL[$m/backlog]:-}" 'BEGIN { if (us == "") print "-"; else printf "%.2f", us / 1e6 }')" \
     "$(awk -v us="${TOTAL[$m/backlog]:-}" -v n="${#segs[@]}" 'BEGIN { if (us == "") print "-"; else printf "%.1f", n / (us / 1e6) }')" \
     "$(ms "${P50[$m/single]:-}")" "$(ms "${P99[$m/single]:-}")"
@@ -195,8 +205,8 @@ done
 echo
 echo "per segment (single, p50): plugin/bare $(ratio "${P50[plugin/single]:-}" "${P50[bare/single]:-}"), plugin1/bare $(ratio "${P50[plugin1/single]:-}" "${P50[bare/single]:-}"), nahead/bare $(ratio "${P50[nahead/single]:-}" "${P50[bare/single]:-}")"
 echo "per segment (backlog, p50): plugin/bare $(ratio "${P50[plugin/backlog]:-}" "${P50[bare/backlog]:-}")"
-echo "backlog time: plugin/bare $(ratio "${TOTAL[plugin/backlog]:-}" "${TOTAL[bare/backlog]:-}"), plugin/async $(ratio "${TOTAL[plugin/backlog]:-}" "${TOTAL[async/backlog]:-}"), nahead/async $(ratio "${TOTAL[nahead/backlog]:-}" "${TOTAL[async/backlog]:-}")"
-for m in plugin plugin1 nahead; do
+echo "backlog time: plugin/bare $(ratio "${TOTAL[plugin/backlog]:-}" "${TOTAL[bare/backlog]:-}"), plugin/async $(ratio "${TOTAL[plugin/backlog]:-}" "${TOTAL[async/backlog]:-}"), nahead/async $(ratio "${TOTAL[nahead/backlog]:-}" "${TOTAL[async/backlog]:-}"), nomark/async $(ratio "${TOTAL[nomark/backlog]:-}" "${TOTAL[async/backlog]:-}")"
+for m in plugin plugin1 nahead nomark; do
   [[ -n ${SIDECAR_CPU[$m/backlog]:-}${SIDECAR_CPU[$m/single]:-} ]] &&
     echo "sidecar CPU seconds per run, $m: backlog${SIDECAR_CPU[$m/backlog]:-} single${SIDECAR_CPU[$m/single]:-}"
 done

@@ -59,6 +59,9 @@ ABSL_FLAG(int, wal_push_parallel, 0,
           "(0: the CPUs the container may use, its CPU limit included; -1: synchronous pushes only)");
 ABSL_FLAG(bool, wal_push_ahead, true,
           "push a WAL segment as soon as PostgreSQL marks it .ready, before archive_command asks for it");
+ABSL_FLAG(bool, wal_mark_done, true,
+          "while PostgreSQL waits on one Archive call, mark other segments already stored .done so it skips them "
+          "instead of starting CNPG's wal-archive for each");
 ABSL_FLAG(int, wal_prefetch, 4,
           "WAL segments fetched in parallel per restore_command call (the requested one included; 1: no prefetch)");
 ABSL_FLAG(absl::Duration, backup_timeout, absl::Hours(24), "longest a backup or restore may take");
@@ -124,7 +127,8 @@ int main(int argc, char** argv) {
 
   Engine engine(options, std::move(*catalog), std::make_unique<ChainSecretResolver>(std::move(chain)));
   PgbackrestWalArchive wal_archive(&engine, {.parallel = parallel > 0 ? parallel : cpus,
-                                             .ahead = absl::GetFlag(FLAGS_wal_push_ahead)});
+                                             .ahead = absl::GetFlag(FLAGS_wal_push_ahead),
+                                             .mark_done = absl::GetFlag(FLAGS_wal_mark_done)});
   PgbackrestWalRestore wal_restore(&engine, {.prefetch = absl::GetFlag(FLAGS_wal_prefetch),
                                             .spool_dir = options.work_dir + "/wal-restore-spool"});
   PgbackrestBackup backup(&engine, {.backup_timeout = absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_backup_timeout)),

@@ -61,6 +61,9 @@ std::vector<MetricDefinition> PgbackrestMetrics::Define(const std::string&) {
   return {
       gauge("wal_ready", "WAL files PostgreSQL marked .ready and has not seen archived yet (pg_wal backlog)"),
       counter("wal_archived_total", "WAL files this sidecar acknowledged as stored"),
+      counter("wal_marked_done_total",
+              "WAL segments stored ahead and marked .done during another Archive call, so PostgreSQL skipped "
+              "them (pg_stat_archiver does not count these)"),
       counter("wal_archive_failures_total", "WAL archive requests this sidecar answered with an error"),
       counter("wal_pushes_total", "pgBackRest archive-push runs started, push-ahead included", {"mode"}),
       gauge("wal_last_archived_timestamp", "Unix time of the last WAL file acknowledged (0: none yet)"),
@@ -84,6 +87,7 @@ absl::StatusOr<std::vector<MetricSample>> PgbackrestMetrics::Collect(const std::
   return std::vector<MetricSample>{
       {prefix_ + "wal_ready", d(CountReady(engine_->options().instance.pgdata)), {}},
       {prefix_ + "wal_archived_total", d(wal.archived), {}},
+      {prefix_ + "wal_marked_done_total", d(wal.marked_done), {}},
       {prefix_ + "wal_archive_failures_total", d(wal.failed), {}},
       {prefix_ + "wal_pushes_total", d(wal.pushes_sync), {"sync"}},
       {prefix_ + "wal_pushes_total", d(wal.pushes_async), {"async"}},

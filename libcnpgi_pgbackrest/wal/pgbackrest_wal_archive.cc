@@ -43,7 +43,8 @@ PgbackrestWalArchive::PgbackrestWalArchive(Engine* engine, Options options)
       scheduler_({.wal_dir = absl::StrCat(engine->options().instance.pgdata, "/pg_wal"),
                   .parallel = std::max(options.parallel, 1),
                   .ahead = options.ahead,
-                  .timeout = engine->options().wal_timeout}) {}
+                  .timeout = engine->options().wal_timeout,
+                  .mark_done = options.mark_done}) {}
 
 WalPushScheduler::Target PgbackrestWalArchive::TargetFor(const Stanza& stanza) {
   WalPushScheduler::Target target;
@@ -129,7 +130,7 @@ absl::Status PgbackrestWalArchive::Archive(const WalArchiveRequest& request) {
 
 PgbackrestWalArchive::Stats PgbackrestWalArchive::stats() const {
   return {archived_.load(), failed_.load(), scheduler_.pushes_started(false), scheduler_.pushes_started(true),
-          last_archived_unix_.load(), last_failed_unix_.load()};
+          scheduler_.marked_done(), last_archived_unix_.load(), last_failed_unix_.load()};
 }
 
 absl::Status PgbackrestWalArchive::ArchiveOnce(const WalArchiveRequest& request) {

@@ -24,6 +24,7 @@ class PgbackrestWalArchive : public WalArchive {
   struct Options {
     int parallel = 1;   // synchronous pushes at once
     bool ahead = true;  // push on the .ready mark instead of waiting for the Archive call
+    bool mark_done = true;  // mark other stored segments .done during a call (WalPushScheduler)
   };
   PgbackrestWalArchive(Engine* engine, Options options);
   absl::Status Archive(const WalArchiveRequest& request) override;
@@ -38,6 +39,7 @@ class PgbackrestWalArchive : public WalArchive {
     std::uint64_t failed = 0;          // Archive calls answered with an error
     std::uint64_t pushes_sync = 0;     // pgBackRest pushes started, push-ahead included
     std::uint64_t pushes_async = 0;
+    std::uint64_t marked_done = 0;     // stored segments marked .done, never asked for by PostgreSQL
     int64_t last_archived_unix = 0;    // 0: none since the sidecar started
     int64_t last_failed_unix = 0;
   };

@@ -1,6 +1,7 @@
 #include "wal/wal_push_scheduler.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
@@ -59,6 +60,11 @@ WalPushScheduler::~WalPushScheduler() {
 std::uint64_t WalPushScheduler::pushes_started(bool async) const {
   absl::MutexLock lock(&mu_);
   return async ? started_async_ : started_sync_;
+}
+
+std::uint64_t WalPushScheduler::marked_done() const {
+  absl::MutexLock lock(&mu_);
+  return marked_done_;
 }
 
 void WalPushScheduler::Arm(Target target) {
@@ -162,7 +168,7 @@ void WalPushScheduler::StartPush(const std::string& name, bool async) {
   }
   finished_.clear();
   std::uint64_t id = next_id_++;
-  entries_[name] = Entry{.id = id};
+  entries_[name] = Entry{.id = id, .async = async};
   if (async)
     async_running_ = true;
   else
@@ -223,11 +229,15 @@ absl::Status WalPushScheduler::Archive(const std::string& path, const std::funct
     auto it = entries_.find(name);
     if (Stored(name)) {
       if (it != entries_.end()) entries_.erase(it);
+      Acknowledge(name, target->identity, cancelled);
       return absl::OkStatus();
     }
     if (it != entries_.end() && it->second.done) {
       // Stored entries stay until PostgreSQL renames the .ready, so nothing pushes them again.
-      if (it->second.status.ok()) return absl::OkStatus();
+      if (it->second.status.ok()) {
+        Acknowledge(name, target->identity, cancelled);
+        return absl::OkStatus();
+      }
       absl::Status status = it->second.status;
       bool fresh = it->second.ended >= begun;
       entries_.erase(it);
@@ -241,6 +251,57 @@ absl::Status WalPushScheduler::Archive(const std::string& path, const std::funct
                                                       options_.timeout.count() / 1000, "s"));
     changed_.WaitWithTimeout(&mu_, kRecheck);
   }
+}
+
+bool WalPushScheduler::MarkStoredDone(const std::string& asked) {
+  bool only_segments = true;
+  int marked = 0;
+  DIR* dir = opendir(status_dir_.c_str());
+  if (!dir) return true;
+  while (dirent* e = readdir(dir)) {
+    absl::string_view file = e->d_name;
+    if (!absl::ConsumeSuffix(&file, kReady)) continue;
+    std::string name(file);
+    auto kind = ClassifyWalName(name);
+    if (!kind) continue;
+    if (*kind != WalFileKind::kSegment) {
+      only_segments = false;
+      continue;
+    }
+    // PostgreSQL's archiver is inside archive_command for asked: that mark is its own to rename.
+    if (name == asked) continue;
+    auto it = entries_.find(name);
+    bool stored = Stored(name) ||
+                  (it != entries_.end() && it->second.done && !it->second.async && it->second.status.ok());
+    if (!stored) continue;
+    std::string from = absl::StrCat(status_dir_, "/", name, kReady);
+    std::string to = absl::StrCat(status_dir_, "/", name, ".done");
+    if (rename(from.c_str(), to.c_str()) == 0) ++marked;
+  }
+  if (marked > 0) {
+    // As PostgreSQL does: the renames survive a crash (were one lost, the segment would only be
+    // archived again, which pgBackRest accepts for identical content).
+    fsync(dirfd(dir));
+    marked_done_ += marked;
+  }
+  closedir(dir);
+  return only_segments;
+}
+
+bool WalPushScheduler::PushesInFlight() const {
+  return sync_running_ > 0 || async_running_ ||
+         (target_ && target_->async && AsyncPushWorkerRunning(*target_->async));
+}
+
+void WalPushScheduler::Acknowledge(const std::string& name, const std::string& identity,
+                                   const std::function<bool()>& cancelled) {
+  if (!options_.mark_done) return;
+  const auto until = std::chrono::steady_clock::now() + options_.mark_done_linger;
+  // Lingering costs PostgreSQL nothing: the segments it would ask for next are the ones in flight,
+  // and each is marked the moment it lands. A history file waiting ends it: that one goes first.
+  while (MarkStoredDone(name) && !stopping_ && target_->identity == identity && PushesInFlight() &&
+         std::chrono::steady_clock::now() < until && !(cancelled && cancelled()))
+    changed_.WaitWithTimeout(&mu_, kRecheck);
 }
 
 void WalPushScheduler::Watch() {

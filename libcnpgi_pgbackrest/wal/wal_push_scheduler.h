@@ -41,6 +41,13 @@ class WalPushScheduler {
     std::chrono::milliseconds ahead_window{std::chrono::minutes(10)};
     std::chrono::milliseconds ahead_backoff{std::chrono::seconds(5)};  // push-ahead pause after a failure
     std::chrono::milliseconds timeout{std::chrono::minutes(5)};  // longest an Archive call waits
+    // While PostgreSQL waits on an Archive call, other segments already stored get their .ready
+    // mark renamed to .done, so PostgreSQL skips them instead of running CNPG's wal-archive for
+    // each (PostgreSQL checks the mark before every archive_command for exactly this reason).
+    bool mark_done = true;
+    // A call whose segment is stored stays at most this long while pushes of later segments are
+    // in flight, marking them as they land: one call can then answer for a whole worker run.
+    std::chrono::milliseconds mark_done_linger{std::chrono::seconds(5)};
   };
 
   explicit WalPushScheduler(Options options);
@@ -57,11 +64,14 @@ class WalPushScheduler {
 
   // Pushes started so far (push-ahead included), synchronous and async.
   std::uint64_t pushes_started(bool async) const;
+  // Segments marked .done here, which PostgreSQL then did not ask for.
+  std::uint64_t marked_done() const;
 
  private:
   struct Entry {
     std::uint64_t id = 0;
     bool done = false;
+    bool async = false;  // the worker's exit speaks for the run; only its .ok proves a segment stored
     absl::Status status;
     std::chrono::steady_clock::time_point ended;
   };
@@ -75,6 +85,13 @@ class WalPushScheduler {
   // found with an .ok are remembered as stored, so each .ok is looked at once.
   std::vector<std::string> Pending(std::size_t limit) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool Stored(const std::string& name) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Renames the .ready mark of every stored segment except asked to .done; false while a .ready
+  // file that is not a segment (timeline history, backup history, partial) waits for PostgreSQL.
+  bool MarkStoredDone(const std::string& asked) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The call for name found it stored: marks others, lingering while later pushes are in flight.
+  void Acknowledge(const std::string& name, const std::string& identity, const std::function<bool()>& cancelled)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool PushesInFlight() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ForgetAcknowledged() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Watches archive_status unless already watched (it may not exist before PostgreSQL does).
   void WatchStatusDir() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -100,6 +117,7 @@ class WalPushScheduler {
   std::uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
   std::uint64_t started_sync_ ABSL_GUARDED_BY(mu_) = 0;
   std::uint64_t started_async_ ABSL_GUARDED_BY(mu_) = 0;
+  std::uint64_t marked_done_ ABSL_GUARDED_BY(mu_) = 0;
   int inotify_fd_ = -1;
   int wake_fd_ = -1;
   int status_watch_ ABSL_GUARDED_BY(mu_) = -1;

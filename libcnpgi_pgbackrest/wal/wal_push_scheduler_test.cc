@@ -7,6 +7,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <thread>
 
 #include <doctest/doctest.h>
@@ -52,18 +53,28 @@ struct FakePusher {
   std::vector<std::pair<std::string, bool>> calls;
   std::function<absl::Status(int)> result = [](int) { return absl::OkStatus(); };  // by call number
   std::atomic<bool> hold{false};
+  std::set<std::string> held, failing;  // by segment: pushes that wait while held, or fail
 
   WalPushScheduler::Target Target(Scratch& s, bool async) {
     WalPushScheduler::Target t{.identity = "archive/main"};
     t.push = [this, &s](const std::string& path, bool is_async, const std::function<bool()>& cancelled) {
       int n;
+      std::string name = path.substr(path.rfind('/') + 1);
       {
         absl::MutexLock lock(&mu);
-        calls.emplace_back(path.substr(path.rfind('/') + 1), is_async);
+        calls.emplace_back(name, is_async);
         n = static_cast<int>(calls.size());
       }
-      while (hold && !cancelled()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      auto is_held = [&] {
+        absl::MutexLock lock(&mu);
+        return hold || held.count(name) > 0;
+      };
+      while (is_held() && !cancelled()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
       absl::Status status = result(n);
+      {
+        absl::MutexLock lock(&mu);
+        if (failing.count(name)) status = absl::UnavailableError("repository down");
+      }
       if (is_async && status.ok())
         for (const auto& e : fs::directory_iterator(s.wal + "/archive_status"))
           if (e.path().extension() == ".ready")
@@ -77,6 +88,10 @@ struct FakePusher {
     absl::MutexLock lock(&mu);
     return calls.size();
   }
+  void Release(const std::string& name) {
+    absl::MutexLock lock(&mu);
+    held.erase(name);
+  }
   bool WaitFor(std::size_t n) {
     for (int i = 0; i < 500 && count() < n; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     return count() >= n;
@@ -86,6 +101,26 @@ struct FakePusher {
 WalPushScheduler::Options Opts(const Scratch& s, bool ahead, int parallel = 2) {
   return {.wal_dir = s.wal, .parallel = parallel, .ahead = ahead, .timeout = std::chrono::seconds(20)};
 }
+
+bool Marked(const Scratch& s, const std::string& name, const char* mark) {
+  return fs::exists(s.wal + "/archive_status/" + name + mark);
+}
+
+// One turn of PostgreSQL's archiver for segment n: skipped (true, no call) when its .ready mark is
+// gone, else the Archive call, and .ready becomes .done after success. Counts the calls made.
+struct Archiver {
+  Scratch& s;
+  WalPushScheduler& scheduler;
+  int calls = 0;
+  absl::Status Turn(int n) {
+    std::string ready = s.wal + "/archive_status/" + Segment(n) + ".ready";
+    if (!fs::exists(ready)) return absl::OkStatus();
+    ++calls;
+    absl::Status st = scheduler.Archive(s.wal + "/" + Segment(n), [] { return false; });
+    if (st.ok()) fs::rename(ready, s.wal + "/archive_status/" + Segment(n) + ".done");
+    return st;
+  }
+};
 
 const std::function<bool()> kNever = [] { return false; };
 
@@ -115,21 +150,119 @@ TEST_CASE("a backlog goes to one async push; later calls are answered from pgBac
   FakePusher pusher;
   std::vector<std::string> paths;
   for (int i = 1; i <= 6; ++i) paths.push_back(s.Ready(i));
-  WalPushScheduler scheduler(Opts(s, false));
+  WalPushScheduler::Options options = Opts(s, false);
+  options.mark_done = false;  // so that PostgreSQL asks for every segment
+  WalPushScheduler scheduler(options);
   scheduler.Arm(pusher.Target(s, true));
   for (const auto& p : paths) CHECK(scheduler.Archive(p, kNever).ok());
   REQUIRE(pusher.count() == 1);
   CHECK(pusher.calls[0] == std::make_pair(Segment(1), true));
+  CHECK(scheduler.marked_done() == 0);
+  for (int i = 2; i <= 6; ++i) CHECK(Marked(s, Segment(i), ".ready"));
+}
+
+TEST_CASE("during a call, segments the worker stored are marked .done and PostgreSQL skips them") {
+  Scratch s;
+  FakePusher pusher;
+  for (int i = 1; i <= 6; ++i) s.Ready(i);
+  WalPushScheduler scheduler(Opts(s, false));
+  scheduler.Arm(pusher.Target(s, true));
+  Archiver pg{s, scheduler};
+  CHECK(pg.Turn(1).ok());
+  for (int i = 2; i <= 6; ++i) {
+    CHECK(Marked(s, Segment(i), ".done"));
+    CHECK_FALSE(Marked(s, Segment(i), ".ready"));
+    CHECK(pg.Turn(i).ok());
+  }
+  CHECK(pg.calls == 1);  // one archive_command for six segments
+  CHECK(pusher.count() == 1);
+  CHECK(scheduler.marked_done() == 5);
+}
+
+TEST_CASE("no mark is renamed before its segment is stored, nor the asked one's") {
+  Scratch s;
+  FakePusher pusher;
+  pusher.failing = {Segment(2)};
+  pusher.held = {Segment(3)};
+  std::string asked = s.Ready(1);
+  s.Ready(2);
+  s.Ready(3);
+  WalPushScheduler::Options options = Opts(s, false, 2);
+  options.mark_done_linger = std::chrono::milliseconds(300);
+  WalPushScheduler scheduler(options);
+  scheduler.Arm(pusher.Target(s, false));
+  CHECK(scheduler.Archive(asked, kNever).ok());
+  CHECK(Marked(s, Segment(1), ".ready"));  // PostgreSQL renames it when the call returns
+  CHECK(Marked(s, Segment(2), ".ready"));  // its push failed
+  CHECK(Marked(s, Segment(3), ".ready"));  // still being pushed when the stay ran out
+  CHECK(scheduler.marked_done() == 0);
+  pusher.Release(Segment(3));
+}
+
+TEST_CASE("a call whose segment is stored stays while a later push is in flight, and marks it when it lands") {
+  Scratch s;
+  FakePusher pusher;
+  pusher.held = {Segment(2)};
+  std::string asked = s.Ready(1);
+  s.Ready(2);
+  WalPushScheduler scheduler(Opts(s, false, 2));
+  scheduler.Arm(pusher.Target(s, false));
+  std::thread release([&] {
+    REQUIRE(pusher.WaitFor(2));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    pusher.Release(Segment(2));
+  });
+  CHECK(scheduler.Archive(asked, kNever).ok());
+  // Returning before 2 landed would have left its .ready for another archive_command.
+  CHECK(Marked(s, Segment(2), ".done"));
+  CHECK(scheduler.marked_done() == 1);
+  release.join();
+}
+
+TEST_CASE("a history file waiting for PostgreSQL ends the stay at once") {
+  Scratch s;
+  FakePusher pusher;
+  pusher.held = {Segment(2)};
+  std::string asked = s.Ready(1);
+  s.Ready(2);
+  std::ofstream(s.wal + "/00000002.history") << "history";
+  std::ofstream(s.wal + "/archive_status/00000002.history.ready");
+  WalPushScheduler::Options options = Opts(s, false, 3);
+  options.mark_done_linger = std::chrono::seconds(20);
+  WalPushScheduler scheduler(options);
+  scheduler.Arm(pusher.Target(s, false));
+  REQUIRE(scheduler.Archive(asked, kNever).ok());
+  CHECK(Marked(s, Segment(2), ".ready"));  // still in flight: the call did not wait for it
+  CHECK(Marked(s, "00000002.history", ".ready"));  // never marked: only segments are
+  pusher.Release(Segment(2));
+}
+
+TEST_CASE("with marking off, nothing but PostgreSQL renames a mark") {
+  Scratch s;
+  FakePusher pusher;
+  std::string asked = s.Ready(1);
+  s.Ready(2);
+  WalPushScheduler::Options options = Opts(s, false, 2);
+  options.mark_done = false;
+  WalPushScheduler scheduler(options);
+  scheduler.Arm(pusher.Target(s, false));
+  CHECK(scheduler.Archive(asked, kNever).ok());
+  REQUIRE(pusher.WaitFor(2));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  CHECK(Marked(s, Segment(2), ".ready"));
+  CHECK(scheduler.marked_done() == 0);
 }
 
 TEST_CASE("up to `parallel` pending segments are pushed synchronously, each once") {
   Scratch s;
   FakePusher pusher;
-  std::string a = s.Ready(1), b = s.Ready(2);
+  s.Ready(1);
+  s.Ready(2);
   WalPushScheduler scheduler(Opts(s, false, 2));
   scheduler.Arm(pusher.Target(s, true));
-  CHECK(scheduler.Archive(a, kNever).ok());
-  CHECK(scheduler.Archive(b, kNever).ok());
+  Archiver pg{s, scheduler};
+  CHECK(pg.Turn(1).ok());
+  CHECK(pg.Turn(2).ok());
   REQUIRE(pusher.count() == 2);
   CHECK_FALSE(pusher.calls[0].second);
   CHECK_FALSE(pusher.calls[1].second);
