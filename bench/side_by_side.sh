@@ -66,6 +66,8 @@ fresh_pgdata() {
   rm -rf "$D/run"
   cp -a "$D/pgdata" "$D/run"
   rm -f "$D/run/pg_wal/archive_status/"*
+  # The archiver runs in a running server, whose postmaster.pid the sidecar looks for.
+  as_pg touch "$D/run/postmaster.pid"
   if [[ $1 == backlog ]]; then
     for s in "${segs[@]}"; do as_pg touch "$D/run/pg_wal/archive_status/$s.ready"; done
   fi

@@ -296,6 +296,10 @@ bool WalPushScheduler::PushesInFlight() const {
 void WalPushScheduler::Acknowledge(const std::string& name, const std::string& identity,
                                    const std::function<bool()>& cancelled) {
   if (!options_.mark_done) return;
+  // With PostgreSQL stopped the caller is CNPG's instance manager archiving what a former primary
+  // left .ready (before pg_rewind); it renames each mark itself after its call and fails that pass
+  // when one is already gone. A crashed PostgreSQL leaves the file: that pass is then retried.
+  if (access(absl::StrCat(pgdata_, "/postmaster.pid").c_str(), F_OK) != 0) return;
   const auto until = std::chrono::steady_clock::now() + options_.mark_done_linger;
   // Lingering costs PostgreSQL nothing: the segments it would ask for next are the ones in flight,
   // and each is marked the moment it lands. A history file waiting ends it: that one goes first.

@@ -44,6 +44,7 @@ class WalPushScheduler {
     // While PostgreSQL waits on an Archive call, other segments already stored get their .ready
     // mark renamed to .done, so PostgreSQL skips them instead of running CNPG's wal-archive for
     // each (PostgreSQL checks the mark before every archive_command for exactly this reason).
+    // Only while PostgreSQL runs (postmaster.pid in PGDATA).
     bool mark_done = true;
     // A call whose segment is stored stays at most this long while pushes of later segments are
     // in flight, marking them as they land: one call can then answer for a whole worker run.

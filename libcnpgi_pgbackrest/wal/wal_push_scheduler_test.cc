@@ -33,6 +33,7 @@ struct Scratch {
     root = mkdtemp(tmpl);
     wal = root + "/pg_wal";
     fs::create_directories(wal + "/archive_status");
+    std::ofstream(root + "/postmaster.pid") << "1\n";  // PostgreSQL runs
     spool = AsyncPushSpoolFor(root + "/archive", "main");
     fs::create_directories(spool.out_dir);
     fs::create_directories(fs::path(spool.lock_file).parent_path());
@@ -235,6 +236,19 @@ TEST_CASE("a history file waiting for PostgreSQL ends the stay at once") {
   CHECK(Marked(s, Segment(2), ".ready"));  // still in flight: the call did not wait for it
   CHECK(Marked(s, "00000002.history", ".ready"));  // never marked: only segments are
   pusher.Release(Segment(2));
+}
+
+TEST_CASE("with PostgreSQL stopped, CNPG's instance manager is the caller: it renames marks itself") {
+  Scratch s;
+  fs::remove(s.root + "/postmaster.pid");
+  FakePusher pusher;
+  for (int i = 1; i <= 3; ++i) s.Ready(i);
+  WalPushScheduler scheduler(Opts(s, false));
+  scheduler.Arm(pusher.Target(s, true));
+  Archiver manager{s, scheduler};  // ArchiveAllReadyWALs: Archive, then its own rename, per file
+  for (int i = 1; i <= 3; ++i) CHECK(manager.Turn(i).ok());
+  CHECK(manager.calls == 3);
+  CHECK(scheduler.marked_done() == 0);
 }
 
 TEST_CASE("with marking off, nothing but PostgreSQL renames a mark") {
