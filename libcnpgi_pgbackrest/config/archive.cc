@@ -28,6 +28,21 @@ absl::StatusOr<std::optional<std::string>> OptString(const json& obj, absl::stri
   return std::optional<std::string>(it->get<std::string>());
 }
 
+// A Kubernetes-style size in Mi, Gi or Ti, at least one WAL segment (16Mi), as bytes.
+absl::StatusOr<std::uint64_t> ParseQueueSize(const std::string& text, absl::string_view path) {
+  static const std::map<std::string, int> shift = {{"Mi", 20}, {"Gi", 30}, {"Ti", 40}};
+  std::size_t digits = 0;
+  while (digits < text.size() && absl::ascii_isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
+  auto unit = shift.find(text.substr(digits));
+  std::uint64_t n = 0;
+  if (digits == 0 || digits > 9 || unit == shift.end() || !absl::SimpleAtoi(text.substr(0, digits), &n))
+    return FieldError(path, absl::StrCat("'", text, "' is not a size like 512Mi, 4Gi or 1Ti"));
+  std::uint64_t bytes = n << unit->second;
+  if (bytes < (std::uint64_t{16} << 20))
+    return FieldError(path, absl::StrCat("'", text, "' is less than one WAL segment (16Mi)"));
+  return bytes;
+}
+
 absl::StatusOr<bool> OptBool(const json& obj, absl::string_view key, absl::string_view path) {
   auto it = obj.find(std::string(key));
   if (it == obj.end() || it->is_null()) return false;
@@ -286,7 +301,8 @@ absl::StatusOr<Archive> ParseArchive(const json& object) {
     if (!known_spec.count(k)) return FieldError(absl::StrCat("spec.", k), "is not a known field");
   auto conf = spec->find("configuration");
   if (conf == spec->end() || !conf->is_object()) return FieldError("spec.configuration", "is required");
-  static const std::set<std::string> known_conf = {"repositories", "compression", "compressLevel"};
+  static const std::set<std::string> known_conf = {"repositories", "compression", "compressLevel",
+                                                    "archivePushQueueMax"};
   for (auto& [k, v] : conf->items())
     if (!known_conf.count(k)) return FieldError(absl::StrCat("spec.configuration.", k), "is not a known field");
   auto repos = conf->find("repositories");
@@ -310,6 +326,13 @@ absl::StatusOr<Archive> ParseArchive(const json& object) {
   auto level = OptInt(*conf, "compressLevel", "spec.configuration", 0, 22);
   if (!level.ok()) return level.status();
   archive.compress_level = *level;
+  auto queue_max = OptString(*conf, "archivePushQueueMax", "spec.configuration");
+  if (!queue_max.ok()) return queue_max.status();
+  if (queue_max->has_value()) {
+    auto bytes = ParseQueueSize(**queue_max, "spec.configuration.archivePushQueueMax");
+    if (!bytes.ok()) return bytes.status();
+    archive.archive_push_queue_max = *bytes;
+  }
   if (auto it = spec->find("instanceSidecarConfiguration"); it != spec->end() && !it->is_null()) {
     if (!it->is_object()) return FieldError("spec.instanceSidecarConfiguration", "must be an object");
     archive.instance_sidecar_configuration = *it;

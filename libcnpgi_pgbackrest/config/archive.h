@@ -2,6 +2,7 @@
 #pragma once
 
 #include "absl/strings/string_view.h"
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -65,6 +66,9 @@ struct Archive {
   std::vector<Repository> repositories;
   std::string compression;  // none | bz2 | gz | lz4 | zst; empty: pgBackRest's default
   std::optional<int> compress_level;
+  // archive-push-queue-max in bytes: past this backlog pgBackRest drops WAL (reports it archived
+  // without storing it) to keep pg_wal from filling the disk. Unset: WAL is never dropped.
+  std::optional<std::uint64_t> archive_push_queue_max;
   nlohmann::json instance_sidecar_configuration = nlohmann::json::object();
   // apiVersion, kind, metadata.name/namespace and spec of the object parsed: what the operator
   // hands to the sidecar (no status or resourceVersion, so unrelated updates never roll Pods).

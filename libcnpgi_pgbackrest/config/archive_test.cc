@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include "absl/strings/str_cat.h"
+
 using namespace cnpgi_pgbackrest;
 using json = nlohmann::json;
 
@@ -64,6 +66,29 @@ TEST_CASE("Endpoint forms: scheme, default port, plain HTTP refused") {
   CHECK(ErrorOf(j).find("spec.configuration.repositories[0].endpointURL") == 0);
   j["spec"]["configuration"]["repositories"][0]["endpointURL"] = "minio:99999";
   CHECK(ErrorOf(j).find("invalid port") != std::string::npos);
+}
+
+TEST_CASE("archivePushQueueMax: unset by default, a Kubernetes size of at least one segment when set") {
+  json j = SeedArchive();
+  auto a = ParseArchive(j);
+  REQUIRE(a.ok());
+  CHECK_FALSE(a->archive_push_queue_max.has_value());  // WAL is never dropped unless asked for
+  j["spec"]["configuration"]["archivePushQueueMax"] = "4Gi";
+  a = ParseArchive(j);
+  REQUIRE(a.ok());
+  CHECK(*a->archive_push_queue_max == (std::uint64_t{4} << 30));
+  j["spec"]["configuration"]["archivePushQueueMax"] = "16Mi";
+  CHECK(*ParseArchive(j)->archive_push_queue_max == (std::uint64_t{16} << 20));
+  for (const char* bad : {"4GB", "4", "Gi", "-1Gi", "1.5Gi", "4gi", "9999999999Gi"}) {
+    j["spec"]["configuration"]["archivePushQueueMax"] = bad;
+    CHECK_MESSAGE(ErrorOf(j) == absl::StrCat("spec.configuration.archivePushQueueMax: '", bad,
+                                             "' is not a size like 512Mi, 4Gi or 1Ti"),
+                  bad);
+  }
+  j["spec"]["configuration"]["archivePushQueueMax"] = "15Mi";
+  CHECK(ErrorOf(j) == "spec.configuration.archivePushQueueMax: '15Mi' is less than one WAL segment (16Mi)");
+  j["spec"]["configuration"]["archivePushQueueMax"] = 4096;
+  CHECK(ErrorOf(j) == "spec.configuration.archivePushQueueMax: must be a string");
 }
 
 TEST_CASE("Errors name the field path") {

@@ -64,6 +64,9 @@ std::vector<MetricDefinition> PgbackrestMetrics::Define(const std::string&) {
       counter("wal_marked_done_total",
               "WAL segments stored ahead and marked .done during another Archive call, so PostgreSQL skipped "
               "them (pg_stat_archiver does not count these)"),
+      counter("wal_dropped_total",
+              "WAL segments pgBackRest dropped instead of storing because the Archive's archivePushQueueMax was "
+              "exceeded (recovery cannot pass them)"),
       counter("wal_archive_failures_total", "WAL archive requests this sidecar answered with an error"),
       counter("wal_pushes_total", "pgBackRest archive-push runs started, push-ahead included", {"mode"}),
       gauge("wal_last_archived_timestamp", "Unix time of the last WAL file acknowledged (0: none yet)"),
@@ -88,6 +91,7 @@ absl::StatusOr<std::vector<MetricSample>> PgbackrestMetrics::Collect(const std::
       {prefix_ + "wal_ready", d(CountReady(engine_->options().instance.pgdata)), {}},
       {prefix_ + "wal_archived_total", d(wal.archived), {}},
       {prefix_ + "wal_marked_done_total", d(wal.marked_done), {}},
+      {prefix_ + "wal_dropped_total", d(wal.dropped), {}},
       {prefix_ + "wal_archive_failures_total", d(wal.failed), {}},
       {prefix_ + "wal_pushes_total", d(wal.pushes_sync), {"sync"}},
       {prefix_ + "wal_pushes_total", d(wal.pushes_async), {"async"}},

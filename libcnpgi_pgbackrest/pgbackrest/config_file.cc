@@ -69,11 +69,13 @@ std::string RenderConfigText(const Archive& archive, const InstanceLocation& ins
     absl::StrAppend(&get, "io-timeout=", instance.wal_io_timeout_seconds, "\n");
   }
   // Async: one long-lived pgBackRest process pushes the backlog in parallel; the foreground
-  // archive-push acknowledges a segment only once that process reports it stored. No
-  // archive-push-queue-max: WAL is never dropped (pgBackRest would write .ok files for dropped
-  // WAL, and the WAL archive answers from .ok files).
+  // archive-push acknowledges a segment only once that process reports it stored.
   if (instance.wal_push_processes > 0)
     absl::StrAppend(&push, "archive-async=y\nprocess-max=", instance.wal_push_processes, "\n");
+  // Only when the Archive asks for it: pgBackRest then reports dropped WAL as archived (its .ok
+  // files too), and the WAL archive logs and counts each drop.
+  if (archive.archive_push_queue_max)
+    absl::StrAppend(&push, "archive-push-queue-max=", *archive.archive_push_queue_max, "\n");
   if (!push.empty()) absl::StrAppend(&out, "\n[global:archive-push]\n", push);
   if (!get.empty()) absl::StrAppend(&out, "\n[global:archive-get]\n", get);
   return out;

@@ -109,6 +109,15 @@ TEST_CASE("ConfigFiles renders once, puts secrets in the environment, and re-ren
   CHECK_FALSE(std::filesystem::exists(ok));
   CHECK(std::filesystem::exists(dir + "/s3/spool"));
 
+  // A queue maximum only when the Archive sets one, in archive-push's section, in bytes.
+  CHECK(Slurp(r->config_path).find("archive-push-queue-max") == std::string::npos);
+  changed.archive_push_queue_max = std::uint64_t{1} << 30;
+  REQUIRE(files.Render(changed).ok());
+  std::string with_max = Slurp(r->config_path);
+  auto section = with_max.find("[global:archive-push]");
+  REQUIRE(section != std::string::npos);
+  CHECK(with_max.find("archive-push-queue-max=1073741824\n", section) != std::string::npos);
+
   // A missing secret names the Archive, the repository and the Secret key.
   secrets.values.erase("s3/pass");
   auto missing = files.Render(changed);

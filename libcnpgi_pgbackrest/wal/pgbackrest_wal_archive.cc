@@ -8,6 +8,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "common/files.h"
 #include "common/log.h"
@@ -58,6 +60,7 @@ WalPushScheduler::Target PgbackrestWalArchive::TargetFor(const Stanza& stanza) {
     const std::string& conf = stanza.rendered.config_path;
     target.async = AsyncPushSpoolFor(conf.substr(0, conf.rfind('/')), stanza.use.stanza);
   }
+  target.warned = [this](const std::string& name, const std::string& warning) { NoteWarning(name, warning); };
   return target;
 }
 
@@ -112,7 +115,22 @@ absl::Status PgbackrestWalArchive::Push(const Stanza& stanza, const std::string&
     result = engine_->Run(stanza, push);
     if (!result.ok()) return result.status();
   }
-  return PgbackrestStatus(*result, what);
+  absl::Status status = PgbackrestStatus(*result, what);
+  // An async push's segments are acknowledged from their .ok files, which carry the same warnings.
+  if (status.ok() && !async)
+    for (absl::string_view line : absl::StrSplit(result->err, '\n', absl::SkipWhitespace()))
+      if (absl::ConsumePrefix(&line, "WARN: ")) NoteWarning(name, std::string(line));
+  return status;
+}
+
+void PgbackrestWalArchive::NoteWarning(const std::string& name, const std::string& warning) {
+  if (absl::StrContains(warning, "dropped WAL file")) {
+    ++dropped_;
+    Log("warning", "WAL dropped, not archived: archive-push-queue-max was exceeded; recovery cannot pass this segment",
+        {{"wal", name}, {"pgbackrest", warning}});
+    return;
+  }
+  Log("info", "pgBackRest warning while archiving", {{"wal", name}, {"pgbackrest", warning}});
 }
 
 absl::Status PgbackrestWalArchive::Archive(const WalArchiveRequest& request) {
@@ -130,7 +148,7 @@ absl::Status PgbackrestWalArchive::Archive(const WalArchiveRequest& request) {
 
 PgbackrestWalArchive::Stats PgbackrestWalArchive::stats() const {
   return {archived_.load(), failed_.load(), scheduler_.pushes_started(false), scheduler_.pushes_started(true),
-          scheduler_.marked_done(), last_archived_unix_.load(), last_failed_unix_.load()};
+          scheduler_.marked_done(), dropped_.load(), last_archived_unix_.load(), last_failed_unix_.load()};
 }
 
 absl::Status PgbackrestWalArchive::ArchiveOnce(const WalArchiveRequest& request) {

@@ -40,6 +40,7 @@ class PgbackrestWalArchive : public WalArchive {
     std::uint64_t pushes_sync = 0;     // pgBackRest pushes started, push-ahead included
     std::uint64_t pushes_async = 0;
     std::uint64_t marked_done = 0;     // stored segments marked .done, never asked for by PostgreSQL
+    std::uint64_t dropped = 0;         // segments pgBackRest dropped past archive-push-queue-max
     int64_t last_archived_unix = 0;    // 0: none since the sidecar started
     int64_t last_failed_unix = 0;
   };
@@ -54,12 +55,15 @@ class PgbackrestWalArchive : public WalArchive {
   // Arms push-ahead for stanza, remembering cluster_definition when the target is new.
   void Arm(const Stanza& stanza, const std::string& cluster_definition);
 
+  // Logs a warning pgBackRest gave for one segment, counting drops (archive-push-queue-max).
+  void NoteWarning(const std::string& name, const std::string& warning);
+
   // Archive() without the counting.
   absl::Status ArchiveOnce(const WalArchiveRequest& request);
 
   Engine* engine_;
   WalPushScheduler scheduler_;
-  std::atomic<std::uint64_t> archived_{0}, failed_{0};
+  std::atomic<std::uint64_t> archived_{0}, failed_{0}, dropped_{0};
   std::atomic<int64_t> last_archived_unix_{0}, last_failed_unix_{0};
   absl::Mutex armed_mu_;
   std::string armed_identity_ ABSL_GUARDED_BY(armed_mu_);

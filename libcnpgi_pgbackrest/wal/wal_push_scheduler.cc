@@ -109,6 +109,13 @@ bool WalPushScheduler::Stored(const std::string& name) const {
   return target_ && target_->async && AsyncPushStored(*target_->async, name);
 }
 
+void WalPushScheduler::ReportWarning(const std::string& name) const {
+  std::string warning;
+  if (target_ && target_->async && target_->warned && AsyncPushStored(*target_->async, name, &warning) &&
+      !warning.empty())
+    target_->warned(name, warning);
+}
+
 std::vector<std::string> WalPushScheduler::Pending(std::size_t limit) {
   std::vector<std::string> ready;
   if (DIR* dir = opendir(status_dir_.c_str())) {
@@ -229,6 +236,7 @@ absl::Status WalPushScheduler::Archive(const std::string& path, const std::funct
     auto it = entries_.find(name);
     if (Stored(name)) {
       if (it != entries_.end()) entries_.erase(it);
+      ReportWarning(name);
       Acknowledge(name, target->identity, cancelled);
       return absl::OkStatus();
     }
@@ -276,7 +284,10 @@ bool WalPushScheduler::MarkStoredDone(const std::string& asked) {
     if (!stored) continue;
     std::string from = absl::StrCat(status_dir_, "/", name, kReady);
     std::string to = absl::StrCat(status_dir_, "/", name, ".done");
-    if (rename(from.c_str(), to.c_str()) == 0) ++marked;
+    if (rename(from.c_str(), to.c_str()) == 0) {
+      ++marked;
+      ReportWarning(name);
+    }
   }
   if (marked > 0) {
     // As PostgreSQL does: the renames survive a crash (were one lost, the segment would only be

@@ -30,6 +30,9 @@ class WalPushScheduler {
     std::string identity;                 // Archive + stanza: a change forgets pushes in flight
     PushFn push;
     std::optional<AsyncPushSpool> async;  // set when pgBackRest's async mode is configured
+    // A segment acknowledged from an .ok file that carries pgBackRest's warning (a drop past
+    // archive-push-queue-max, an identical segment already archived); called at acknowledgement.
+    std::function<void(const std::string& name, const std::string& warning)> warned;
   };
 
   struct Options {
@@ -86,6 +89,8 @@ class WalPushScheduler {
   // found with an .ok are remembered as stored, so each .ok is looked at once.
   std::vector<std::string> Pending(std::size_t limit) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool Stored(const std::string& name) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Hands the warning of name's .ok file, if any, to the target: it is being acknowledged.
+  void ReportWarning(const std::string& name) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Renames the .ready mark of every stored segment except asked to .done; false while a .ready
   // file that is not a segment (timeline history, backup history, partial) waits for PostgreSQL.
   bool MarkStoredDone(const std::string& asked) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -249,6 +250,32 @@ TEST_CASE("with PostgreSQL stopped, CNPG's instance manager is the caller: it re
   for (int i = 1; i <= 3; ++i) CHECK(manager.Turn(i).ok());
   CHECK(manager.calls == 3);
   CHECK(scheduler.marked_done() == 0);
+}
+
+TEST_CASE("pgBackRest's warning in an .ok file reaches the target for the asked and for marked segments") {
+  Scratch s;
+  FakePusher pusher;
+  for (int i = 1; i <= 3; ++i) {
+    s.Ready(i);
+    std::ofstream(s.spool.out_dir + "/" + Segment(i) + ".ok")
+        << "0\ndropped WAL file '" << Segment(i) << "' because archive queue exceeded 16MB\n";
+  }
+  std::ofstream(s.spool.out_dir + "/" + Segment(4) + ".ok");  // no warning: nothing reported
+  s.Ready(4);
+  WalPushScheduler scheduler(Opts(s, false));
+  WalPushScheduler::Target target = pusher.Target(s, true);
+  std::vector<std::string> warned;
+  target.warned = [&](const std::string& name, const std::string& warning) {
+    CHECK(warning == "dropped WAL file '" + name + "' because archive queue exceeded 16MB");
+    warned.push_back(name);
+  };
+  scheduler.Arm(target);
+  Archiver pg{s, scheduler};
+  for (int i = 1; i <= 4; ++i) CHECK(pg.Turn(i).ok());
+  CHECK(pg.calls == 1);
+  CHECK(pusher.count() == 0);  // answered from the worker's status files alone
+  std::sort(warned.begin(), warned.end());
+  CHECK(warned == std::vector<std::string>{Segment(1), Segment(2), Segment(3)});
 }
 
 TEST_CASE("with marking off, nothing but PostgreSQL renames a mark") {

@@ -468,6 +468,46 @@ TEST_CASE("A restarted sidecar resumes push-ahead: a backlog goes to pgBackRest'
   CHECK(p.sidecar->Log().find("push-ahead resumed") != std::string::npos);
 }
 
+TEST_CASE("archivePushQueueMax: past it pgBackRest drops WAL, and every drop is logged and counted") {
+  Primary p;
+  std::string mode;
+  SUBCASE("a backlog through pgBackRest's async worker") { mode = "--wal-push-parallel=2"; }
+  SUBCASE("synchronous pushes only") { mode = "--wal-push-parallel=-1"; }
+  p.sidecar_flags = {mode};
+  p.StartSidecar();
+  p.pg.SwitchWal();
+  REQUIRE_MESSAGE(p.pg.WaitArchived(std::chrono::seconds(60)), p.Diagnostics());
+  // The user opts in to dropping WAL past 16 MiB of backlog; archiving is down meanwhile.
+  json archive = PosixArchive("local", p.repo);
+  archive["spec"]["configuration"]["archivePushQueueMax"] = "16Mi";
+  p.WriteArchives(archive);
+  std::string command = ArchiveCommand(p.cluster_file, p.plugins, "cluster-example-1");
+  p.pg.Sql("ALTER SYSTEM SET archive_command = '/bin/false'");
+  p.pg.Sql("SELECT pg_reload_conf()");
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  p.sidecar->Kill(SIGKILL);
+  std::vector<std::string> backlog;
+  for (int i = 0; i < 4; ++i) backlog.push_back(p.pg.SwitchWal());
+  p.StartSidecar();
+  p.pg.Sql("ALTER SYSTEM SET archive_command = '" + command + "'");
+  p.pg.Sql("SELECT pg_reload_conf()");
+  REQUIRE_MESSAGE(p.pg.WaitArchived(std::chrono::seconds(120)), p.Diagnostics());
+
+  // Each segment is either in the repository or dropped, logged by name and counted: none is lost
+  // silently. 64 MiB of backlog against a 16 MiB maximum: pgBackRest drops at least the first.
+  auto stored = p.RepoSegments();
+  std::string log = p.sidecar->Log();
+  int dropped = 0;
+  for (const auto& seg : backlog) {
+    if (std::count(stored.begin(), stored.end(), seg) == 1) continue;
+    ++dropped;
+    CHECK_MESSAGE(log.find("\"msg\":\"WAL dropped, not archived") != std::string::npos, log);
+    CHECK_MESSAGE(log.find("dropped WAL file '" + seg + "'") != std::string::npos, seg << " dropped without a log line\n" << log);
+  }
+  CHECK(dropped >= 1);
+  CHECK_MESSAGE(Scrape(p)["pgbackrest_cnpg_opera_com_wal_dropped_total"] == dropped, log);
+}
+
 TEST_CASE("Metrics: a scrape as CNPG's exporter makes it shows archived WAL, failures and a growing backlog") {
   Primary p;
   p.StartSidecar();

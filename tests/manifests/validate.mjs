@@ -490,6 +490,7 @@ const negatives = [
   ['Archive with .. in destinationPath', withArchive((a, r) => { r.destinationPath = '/a/../b'; }), /must not contain '\.\.'/],
   ['Archive with compressLevel 23', withArchive((a) => { a.spec.configuration.compressLevel = 23; }), /compressLevel: must be <= 22/],
   ['Archive with compression: xz', withArchive((a) => { a.spec.configuration.compression = 'xz'; }), /compression: must be equal to one of the allowed values/],
+  ['Archive with archivePushQueueMax 4GB', withArchive((a) => { a.spec.configuration.archivePushQueueMax = '4GB'; }), /archivePushQueueMax: must match pattern/],
   ['Archive with no repositories', withArchive((a) => { a.spec.configuration.repositories = []; }), /must NOT have fewer than 1 items/],
   ['Archive with 5 repositories', withArchive((a, r) => { a.spec.configuration.repositories = [r, r, r, r, r]; }), /must NOT have more than 4 items/],
   ['Archive with keyType shared and no accessKeyId', withArchive((a, r) => { delete r.s3Credentials.accessKeyId; }), /keyType shared needs accessKeyId and secretAccessKey/],
@@ -532,6 +533,7 @@ const positives = [
   ['four repositories (s3, posix, IPv6 endpoint) with compressLevel 0', withArchive((a, r) => {
     a.spec.configuration.repositories = [r, posixRepo, { ...clone(r), endpointURL: '[fd00::1]:9000' }, { ...clone(r), bucket: 'other' }];
     a.spec.configuration.compressLevel = 0;
+    a.spec.configuration.archivePushQueueMax = '8Gi';
     a.spec.configuration.compression = 'lz4';
   })],
   ['sidecar env, securityContext and resources in the core/v1 shapes', withArchive((a) => {
