@@ -73,9 +73,17 @@ cnpgi::wal::v1::WALArchiveRequest Request() {
   return req;
 }
 
-// One archive_command as CNPG makes it: new connection, handshake, Probe, Archive.
+// The five calls CNPG makes for one archive_command: handshake, Probe, Archive.
+bool CallsOn(const std::shared_ptr<grpc::Channel>& channel, const cnpgi::wal::v1::WALArchiveRequest& req,
+             std::string* error);
+
+// One archive_command as CNPG makes it: new connection, then the five calls.
 bool CallSequence(const std::string& socket, const cnpgi::wal::v1::WALArchiveRequest& req, std::string* error) {
-  auto channel = grpc::CreateChannel("unix://" + socket, grpc::InsecureChannelCredentials());
+  return CallsOn(grpc::CreateChannel("unix://" + socket, grpc::InsecureChannelCredentials()), req, error);
+}
+
+bool CallsOn(const std::shared_ptr<grpc::Channel>& channel, const cnpgi::wal::v1::WALArchiveRequest& req,
+             std::string* error) {
   auto identity = cnpgi::identity::v1::Identity::NewStub(channel);
   auto wal = cnpgi::wal::v1::WAL::NewStub(channel);
   {
@@ -113,6 +121,17 @@ void BM_ArchiveWithHandshake(benchmark::State& state) {
     if (!CallSequence(server.socket, req, &error)) state.SkipWithError(error.c_str());
 }
 BENCHMARK(BM_ArchiveWithHandshake)->Unit(benchmark::kMicrosecond)->UseRealTime();
+
+// The same five calls on an established connection: what the round trips cost without the dial.
+void BM_FiveCallsOnOpenConnection(benchmark::State& state) {
+  Server& server = TheServer();
+  auto req = Request();
+  auto channel = grpc::CreateChannel("unix://" + server.socket, grpc::InsecureChannelCredentials());
+  std::string error;
+  for (auto _ : state)
+    if (!CallsOn(channel, req, &error)) state.SkipWithError(error.c_str());
+}
+BENCHMARK(BM_FiveCallsOnOpenConnection)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 // The Archive RPC alone on an established connection (a long-lived client).
 void BM_ArchiveOnly(benchmark::State& state) {
