@@ -28,7 +28,8 @@ absl::StatusOr<std::optional<std::string>> OptString(const json& obj, absl::stri
   return std::optional<std::string>(it->get<std::string>());
 }
 
-// A Kubernetes-style size in Mi, Gi or Ti, at least one WAL segment (16Mi), as bytes.
+// A Kubernetes-style size in Mi, Gi or Ti as bytes, from one WAL segment (16Mi) to pgBackRest's
+// maximum for archive-push-queue-max (4096Ti).
 absl::StatusOr<std::uint64_t> ParseQueueSize(const std::string& text, absl::string_view path) {
   static const std::map<std::string, int> shift = {{"Mi", 20}, {"Gi", 30}, {"Ti", 40}};
   std::size_t digits = 0;
@@ -37,6 +38,9 @@ absl::StatusOr<std::uint64_t> ParseQueueSize(const std::string& text, absl::stri
   std::uint64_t n = 0;
   if (digits == 0 || digits > 9 || unit == shift.end() || !absl::SimpleAtoi(text.substr(0, digits), &n))
     return FieldError(path, absl::StrCat("'", text, "' is not a size like 512Mi, 4Gi or 1Ti"));
+  constexpr std::uint64_t kMax = std::uint64_t{4096} << 40;
+  if (n > (kMax >> unit->second))
+    return FieldError(path, absl::StrCat("'", text, "' is more than pgBackRest allows (4096Ti)"));
   std::uint64_t bytes = n << unit->second;
   if (bytes < (std::uint64_t{16} << 20))
     return FieldError(path, absl::StrCat("'", text, "' is less than one WAL segment (16Mi)"));

@@ -85,6 +85,13 @@ TEST_CASE("archivePushQueueMax: unset by default, a Kubernetes size of at least 
                                              "' is not a size like 512Mi, 4Gi or 1Ti"),
                   bad);
   }
+  j["spec"]["configuration"]["archivePushQueueMax"] = "4096Ti";
+  CHECK(*ParseArchive(j)->archive_push_queue_max == (std::uint64_t{1} << 52));
+  for (const char* big : {"4097Ti", "16777217Ti", "4194305Gi"}) {
+    j["spec"]["configuration"]["archivePushQueueMax"] = big;
+    CHECK(ErrorOf(j) == absl::StrCat("spec.configuration.archivePushQueueMax: '", big,
+                                     "' is more than pgBackRest allows (4096Ti)"));
+  }
   j["spec"]["configuration"]["archivePushQueueMax"] = "15Mi";
   CHECK(ErrorOf(j) == "spec.configuration.archivePushQueueMax: '15Mi' is less than one WAL segment (16Mi)");
   j["spec"]["configuration"]["archivePushQueueMax"] = 4096;

@@ -70,7 +70,10 @@ std::uint64_t WalPushScheduler::marked_done() const {
 void WalPushScheduler::Arm(Target target) {
   absl::MutexLock lock(&mu_);
   bool changed = !target_ || target_->identity != target.identity;
-  if (changed) entries_.clear();  // pushes in flight for the old target finish unrecorded
+  if (changed) {
+    entries_.clear();  // pushes in flight for the old target finish unrecorded
+    reported_.clear();
+  }
   target_ = std::make_shared<const Target>(std::move(target));
   armed_at_ = std::chrono::steady_clock::now();
   WatchStatusDir();
@@ -109,11 +112,19 @@ bool WalPushScheduler::Stored(const std::string& name) const {
   return target_ && target_->async && AsyncPushStored(*target_->async, name);
 }
 
-void WalPushScheduler::ReportWarning(const std::string& name) const {
+void WalPushScheduler::ReportWarning(const std::string& name) {
   std::string warning;
-  if (target_ && target_->async && target_->warned && AsyncPushStored(*target_->async, name, &warning) &&
-      !warning.empty())
-    target_->warned(name, warning);
+  if (target_ && target_->async && AsyncPushStored(*target_->async, name, &warning)) Report(name, warning);
+}
+
+void WalPushScheduler::Report(const std::string& name, const std::string& warning) {
+  if (warning.empty() || !target_ || !target_->warned) return;
+  // A synchronous push of it answered for itself (and its warning): a worker run that took the
+  // still-.ready segment afterwards says nothing new about what PostgreSQL was told.
+  auto it = entries_.find(name);
+  if (it != entries_.end() && it->second.done && !it->second.async && it->second.status.ok()) return;
+  // PostgreSQL may ask again for a segment already answered (its call was cut): one report.
+  if (reported_.insert(name).second) target_->warned(name, warning);
 }
 
 std::vector<std::string> WalPushScheduler::Pending(std::size_t limit) {
@@ -133,8 +144,8 @@ std::vector<std::string> WalPushScheduler::Pending(std::size_t limit) {
     if (out.size() >= limit) break;
     if (!Stored(name))
       out.push_back(std::move(name));
-    else
-      entries_[name] = Entry{.id = next_id_++, .done = true, .ended = std::chrono::steady_clock::now()};
+    else  // the worker's: its .ok (and any warning in it) speaks for the segment
+      entries_[name] = Entry{.id = next_id_++, .done = true, .async = true, .ended = std::chrono::steady_clock::now()};
   }
   return out;
 }
@@ -164,6 +175,8 @@ void WalPushScheduler::ForgetAcknowledged() {
     bool ready = access(absl::StrCat(status_dir_, "/", it->first, kReady).c_str(), F_OK) == 0;
     it = it->second.done && !ready ? entries_.erase(it) : std::next(it);
   }
+  for (auto it = reported_.begin(); it != reported_.end();)
+    it = access(absl::StrCat(status_dir_, "/", *it, kReady).c_str(), F_OK) != 0 ? reported_.erase(it) : std::next(it);
 }
 
 void WalPushScheduler::StartPush(const std::string& name, bool async) {
@@ -235,17 +248,13 @@ absl::Status WalPushScheduler::Archive(const std::string& path, const std::funct
       return absl::UnavailableError(absl::StrCat("the Archive changed while ", name, " was being archived; retry"));
     auto it = entries_.find(name);
     if (Stored(name)) {
-      if (it != entries_.end()) entries_.erase(it);
       ReportWarning(name);
-      Acknowledge(name, target->identity, cancelled);
-      return absl::OkStatus();
+      if (it != entries_.end()) entries_.erase(it);
+      return Acknowledge(name, target->identity, cancelled);
     }
     if (it != entries_.end() && it->second.done) {
       // Stored entries stay until PostgreSQL renames the .ready, so nothing pushes them again.
-      if (it->second.status.ok()) {
-        Acknowledge(name, target->identity, cancelled);
-        return absl::OkStatus();
-      }
+      if (it->second.status.ok()) return Acknowledge(name, target->identity, cancelled);
       absl::Status status = it->second.status;
       bool fresh = it->second.ended >= begun;
       entries_.erase(it);
@@ -262,6 +271,10 @@ absl::Status WalPushScheduler::Archive(const std::string& path, const std::funct
 }
 
 bool WalPushScheduler::MarkStoredDone(const std::string& asked) {
+  // With PostgreSQL stopped the caller is CNPG's instance manager archiving what a former primary
+  // left .ready (before pg_rewind); it renames each mark itself after its call and fails that pass
+  // when one is already gone. A crashed PostgreSQL leaves the file: that pass is then retried.
+  if (access(absl::StrCat(pgdata_, "/postmaster.pid").c_str(), F_OK) != 0) return false;
   bool only_segments = true;
   int marked = 0;
   DIR* dir = opendir(status_dir_.c_str());
@@ -279,14 +292,15 @@ bool WalPushScheduler::MarkStoredDone(const std::string& asked) {
     // PostgreSQL's archiver is inside archive_command for asked: that mark is its own to rename.
     if (name == asked) continue;
     auto it = entries_.find(name);
-    bool stored = Stored(name) ||
-                  (it != entries_.end() && it->second.done && !it->second.async && it->second.status.ok());
-    if (!stored) continue;
+    bool pushed = it != entries_.end() && it->second.done && !it->second.async && it->second.status.ok();
+    // The warning is read with the proof: a worker starting next removes .ok files without .ready.
+    std::string warning;
+    if (!pushed && !(target_ && target_->async && AsyncPushStored(*target_->async, name, &warning))) continue;
     std::string from = absl::StrCat(status_dir_, "/", name, kReady);
     std::string to = absl::StrCat(status_dir_, "/", name, ".done");
     if (rename(from.c_str(), to.c_str()) == 0) {
       ++marked;
-      ReportWarning(name);
+      Report(name, warning);
     }
   }
   if (marked > 0) {
@@ -304,19 +318,20 @@ bool WalPushScheduler::PushesInFlight() const {
          (target_ && target_->async && AsyncPushWorkerRunning(*target_->async));
 }
 
-void WalPushScheduler::Acknowledge(const std::string& name, const std::string& identity,
-                                   const std::function<bool()>& cancelled) {
-  if (!options_.mark_done) return;
-  // With PostgreSQL stopped the caller is CNPG's instance manager archiving what a former primary
-  // left .ready (before pg_rewind); it renames each mark itself after its call and fails that pass
-  // when one is already gone. A crashed PostgreSQL leaves the file: that pass is then retried.
-  if (access(absl::StrCat(pgdata_, "/postmaster.pid").c_str(), F_OK) != 0) return;
+absl::Status WalPushScheduler::Acknowledge(const std::string& name, const std::string& identity,
+                                           const std::function<bool()>& cancelled) {
+  if (!options_.mark_done) return absl::OkStatus();
   const auto until = std::chrono::steady_clock::now() + options_.mark_done_linger;
   // Lingering costs PostgreSQL nothing: the segments it would ask for next are the ones in flight,
   // and each is marked the moment it lands. A history file waiting ends it: that one goes first.
-  while (MarkStoredDone(name) && !stopping_ && target_->identity == identity && PushesInFlight() &&
-         std::chrono::steady_clock::now() < until && !(cancelled && cancelled()))
+  while (true) {
+    if (target_->identity != identity)
+      return absl::UnavailableError(absl::StrCat("the Archive changed while ", name, " was being archived; retry"));
+    if (!MarkStoredDone(name) || stopping_ || !PushesInFlight() || std::chrono::steady_clock::now() >= until ||
+        (cancelled && cancelled()))
+      return absl::OkStatus();
     changed_.WaitWithTimeout(&mu_, kRecheck);
+  }
 }
 
 void WalPushScheduler::Watch() {

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -90,13 +91,17 @@ class WalPushScheduler {
   std::vector<std::string> Pending(std::size_t limit) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool Stored(const std::string& name) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Hands the warning of name's .ok file, if any, to the target: it is being acknowledged.
-  void ReportWarning(const std::string& name) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Renames the .ready mark of every stored segment except asked to .done; false while a .ready
-  // file that is not a segment (timeline history, backup history, partial) waits for PostgreSQL.
+  void ReportWarning(const std::string& name) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Hands warning to the target once per segment; a synchronous push reported its own already.
+  void Report(const std::string& name, const std::string& warning) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Renames the .ready mark of every stored segment except asked to .done; false when marking
+  // must stop: PostgreSQL is not running, or a .ready file that is not a segment (timeline
+  // history, backup history, partial) waits for it.
   bool MarkStoredDone(const std::string& asked) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The call for name found it stored: marks others, lingering while later pushes are in flight.
-  void Acknowledge(const std::string& name, const std::string& identity, const std::function<bool()>& cancelled)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Unavailable when the target changed meanwhile (name was stored for the old one only).
+  absl::Status Acknowledge(const std::string& name, const std::string& identity,
+                           const std::function<bool()>& cancelled) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool PushesInFlight() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ForgetAcknowledged() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Watches archive_status unless already watched (it may not exist before PostgreSQL does).
@@ -114,6 +119,7 @@ class WalPushScheduler {
   // through the whole backlog; Archive calls still retry at PostgreSQL's pace.
   std::chrono::steady_clock::time_point ahead_paused_until_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
+  std::set<std::string> reported_ ABSL_GUARDED_BY(mu_);  // warnings handed on, while .ready
   int sync_running_ ABSL_GUARDED_BY(mu_) = 0;
   bool async_running_ ABSL_GUARDED_BY(mu_) = false;
   int threads_ ABSL_GUARDED_BY(mu_) = 0;  // push threads not yet ended

@@ -56,6 +56,7 @@ struct FakePusher {
   std::function<absl::Status(int)> result = [](int) { return absl::OkStatus(); };  // by call number
   std::atomic<bool> hold{false};
   std::set<std::string> held, failing;  // by segment: pushes that wait while held, or fail
+  bool write_ok = true;                  // async pushes leave .ok files (a worker that stored them)
 
   WalPushScheduler::Target Target(Scratch& s, bool async) {
     WalPushScheduler::Target t{.identity = "archive/main"};
@@ -77,7 +78,7 @@ struct FakePusher {
         absl::MutexLock lock(&mu);
         if (failing.count(name)) status = absl::UnavailableError("repository down");
       }
-      if (is_async && status.ok())
+      if (is_async && status.ok() && write_ok)
         for (const auto& e : fs::directory_iterator(s.wal + "/archive_status"))
           if (e.path().extension() == ".ready")
             std::ofstream(absl::StrCat(s.spool.out_dir, "/", e.path().stem().string(), ".ok"));
@@ -189,11 +190,12 @@ TEST_CASE("no mark is renamed before its segment is stored, nor the asked one's"
   std::string asked = s.Ready(1);
   s.Ready(2);
   s.Ready(3);
-  WalPushScheduler::Options options = Opts(s, false, 2);
+  WalPushScheduler::Options options = Opts(s, false, 3);  // 1, 2 and 3 start together
   options.mark_done_linger = std::chrono::milliseconds(300);
   WalPushScheduler scheduler(options);
   scheduler.Arm(pusher.Target(s, false));
   CHECK(scheduler.Archive(asked, kNever).ok());
+  CHECK(pusher.count() == 3);
   CHECK(Marked(s, Segment(1), ".ready"));  // PostgreSQL renames it when the call returns
   CHECK(Marked(s, Segment(2), ".ready"));  // its push failed
   CHECK(Marked(s, Segment(3), ".ready"));  // still being pushed when the stay ran out
@@ -230,10 +232,13 @@ TEST_CASE("a history file waiting for PostgreSQL ends the stay at once") {
   std::ofstream(s.wal + "/00000002.history") << "history";
   std::ofstream(s.wal + "/archive_status/00000002.history.ready");
   WalPushScheduler::Options options = Opts(s, false, 3);
-  options.mark_done_linger = std::chrono::seconds(20);
+  options.mark_done_linger = std::chrono::seconds(60);
   WalPushScheduler scheduler(options);
   scheduler.Arm(pusher.Target(s, false));
+  auto begun = std::chrono::steady_clock::now();
   REQUIRE(scheduler.Archive(asked, kNever).ok());
+  // Not a speed claim: a stay that ignored the history file would last the whole minute.
+  CHECK(std::chrono::steady_clock::now() - begun < std::chrono::seconds(30));
   CHECK(Marked(s, Segment(2), ".ready"));  // still in flight: the call did not wait for it
   CHECK(Marked(s, "00000002.history", ".ready"));  // never marked: only segments are
   pusher.Release(Segment(2));
@@ -262,7 +267,7 @@ TEST_CASE("pgBackRest's warning in an .ok file reaches the target for the asked 
   }
   std::ofstream(s.spool.out_dir + "/" + Segment(4) + ".ok");  // no warning: nothing reported
   s.Ready(4);
-  WalPushScheduler scheduler(Opts(s, false));
+  WalPushScheduler scheduler(Opts(s, true));  // push-ahead looks at them first and finds them stored
   WalPushScheduler::Target target = pusher.Target(s, true);
   std::vector<std::string> warned;
   target.warned = [&](const std::string& name, const std::string& warning) {
@@ -276,6 +281,58 @@ TEST_CASE("pgBackRest's warning in an .ok file reaches the target for the asked 
   CHECK(pusher.count() == 0);  // answered from the worker's status files alone
   std::sort(warned.begin(), warned.end());
   CHECK(warned == std::vector<std::string>{Segment(1), Segment(2), Segment(3)});
+}
+
+TEST_CASE("a call that stays is not answered OK once the Archive changed: its segment went to the old one") {
+  Scratch s;
+  FakePusher pusher;
+  pusher.held = {Segment(2)};
+  std::string asked = s.Ready(1);
+  s.Ready(2);
+  WalPushScheduler scheduler(Opts(s, false, 2));
+  scheduler.Arm(pusher.Target(s, false));
+  std::thread other([&] {
+    REQUIRE(pusher.WaitFor(2));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // 1 stored, the call staying for 2
+    WalPushScheduler::Target moved = pusher.Target(s, false);
+    moved.identity = "another-archive/main";
+    scheduler.Arm(moved);
+  });
+  absl::Status st = scheduler.Archive(asked, kNever);
+  other.join();
+  CHECK(st.code() == absl::StatusCode::kUnavailable);
+  CHECK(Marked(s, Segment(2), ".ready"));
+  pusher.Release(Segment(2));
+}
+
+TEST_CASE("a worker run that ended OK proves only the segments it left .ok files for") {
+  Scratch s;
+  FakePusher pusher;
+  pusher.write_ok = false;
+  for (int i = 1; i <= 3; ++i) s.Ready(i);
+  WalPushScheduler scheduler(Opts(s, false, 1));
+  scheduler.Arm(pusher.Target(s, true));
+  CHECK(scheduler.Archive(s.wal + "/" + Segment(1), kNever).ok());  // its foreground waited for 1
+  REQUIRE(pusher.count() == 1);
+  CHECK(pusher.calls[0] == std::make_pair(Segment(1), true));
+  CHECK(Marked(s, Segment(2), ".ready"));
+  CHECK(Marked(s, Segment(3), ".ready"));
+  CHECK(scheduler.marked_done() == 0);
+}
+
+TEST_CASE("a segment PostgreSQL asks for again is reported once") {
+  Scratch s;
+  FakePusher pusher;
+  std::string path = s.Ready(1);
+  std::ofstream(s.spool.out_dir + "/" + Segment(1) + ".ok") << "0\ndropped WAL file '" << Segment(1) << "'\n";
+  WalPushScheduler scheduler(Opts(s, false));
+  WalPushScheduler::Target target = pusher.Target(s, true);
+  int reports = 0;
+  target.warned = [&](const std::string&, const std::string&) { ++reports; };
+  scheduler.Arm(target);
+  CHECK(scheduler.Archive(path, kNever).ok());
+  CHECK(scheduler.Archive(path, kNever).ok());  // the first answer never reached PostgreSQL
+  CHECK(reports == 1);
 }
 
 TEST_CASE("with marking off, nothing but PostgreSQL renames a mark") {
