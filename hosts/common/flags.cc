@@ -3,14 +3,20 @@
 #include <csignal>
 #include <cstring>
 
+#include "absl/strings/str_join.h"
+
 namespace cnpgi_pgbackrest::hosts {
 
-std::vector<char*> NormalizeFlags(int argc, char** argv, std::vector<std::string>& storage) {
+std::vector<char*> NormalizeFlags(int argc, char** argv, std::vector<std::string>& storage,
+                                  const std::vector<std::string>& from_env) {
   storage.clear();
-  storage.reserve(argc);
-  for (int i = 0; i < argc; ++i) {
+  storage.reserve(argc + 1);
+  // First, so that a flag on the command line still wins (absl applies them in order).
+  if (argc > 0) storage.push_back(argv[0]);
+  if (!from_env.empty()) storage.push_back("--tryfromenv=" + absl::StrJoin(from_env, ","));
+  for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
-    if (i > 0 && arg.rfind("--", 0) == 0) {
+    if (arg.rfind("--", 0) == 0) {
       auto end = arg.find('=');
       for (std::size_t j = 2; j < std::min(end, arg.size()); ++j)
         if (arg[j] == '-') arg[j] = '_';

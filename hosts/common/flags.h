@@ -6,8 +6,11 @@
 
 namespace cnpgi_pgbackrest::hosts {
 
-// Accepts --kebab-case flags (as CNPG plugins spell them) for absl's snake_case flags.
-std::vector<char*> NormalizeFlags(int argc, char** argv, std::vector<std::string>& storage);
+// Accepts --kebab-case flags (as CNPG plugins spell them) for absl's snake_case flags. Each flag
+// in from_env is also read from the variable FLAGS_<flag> when set (a Pod's env is what an
+// Archive's instanceSidecarConfiguration can change; the container's args are the operator's).
+std::vector<char*> NormalizeFlags(int argc, char** argv, std::vector<std::string>& storage,
+                                  const std::vector<std::string>& from_env = {});
 
 // Blocks SIGTERM/SIGINT in every thread started later and returns when one arrives.
 void BlockTerminationSignals();

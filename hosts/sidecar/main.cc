@@ -76,7 +76,10 @@ int main(int argc, char** argv) {
   using namespace cnpgi_pgbackrest;
   absl::SetProgramUsageMessage("cnpgi-pgbackrest sidecar: [serve|probe] [--flags]");
   std::vector<std::string> storage;
-  auto normalized = hosts::NormalizeFlags(argc, argv, storage);
+  // The WAL and backup tunables: an Archive's instanceSidecarConfiguration.env can set them.
+  auto normalized = hosts::NormalizeFlags(argc, argv, storage,
+                                          {"wal_timeout", "wal_io_timeout", "wal_push_parallel", "wal_push_ahead",
+                                           "wal_mark_done", "wal_prefetch", "backup_timeout", "backup_wal_wait"});
   std::vector<char*> rest = absl::ParseCommandLine(static_cast<int>(normalized.size()), normalized.data());
   std::string mode = rest.size() > 1 ? rest[1] : "serve";
   std::string socket_path = absl::StrCat(absl::GetFlag(FLAGS_plugin_path), "/", absl::GetFlag(FLAGS_plugin_name));
@@ -152,8 +155,12 @@ int main(int argc, char** argv) {
     std::cerr << "cannot start the sidecar: " << server.status().message() << "\n";
     return 1;
   }
-  Log("info", "sidecar serving", {{"socket", socket_path}, {"pgdata", options.instance.pgdata},
-                                  {"pod", options.pod_name}, {"version", kPluginVersion}});
+  Log("info", "sidecar serving",
+      {{"socket", socket_path}, {"pgdata", options.instance.pgdata}, {"pod", options.pod_name},
+       {"version", kPluginVersion}, {"wal_push_parallel", absl::StrCat(parallel > 0 ? parallel : cpus)},
+       {"wal_push_ahead", absl::GetFlag(FLAGS_wal_push_ahead) ? "true" : "false"},
+       {"wal_mark_done", absl::GetFlag(FLAGS_wal_mark_done) ? "true" : "false"},
+       {"wal_prefetch", absl::StrCat(absl::GetFlag(FLAGS_wal_prefetch))}});
   std::thread waiter([&] {
     hosts::WaitForTerminationSignal();
     (*server)->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(10));
