@@ -105,6 +105,14 @@ WalPushScheduler::Options Opts(const Scratch& s, bool ahead, int parallel = 2) {
   return {.wal_dir = s.wal, .parallel = parallel, .ahead = ahead, .timeout = std::chrono::seconds(20)};
 }
 
+// Segment 1 .ready for the call to ask about, and segment 2 .ready with its push held until released.
+std::string AskedWithSecondInFlight(Scratch& s, FakePusher& pusher) {
+  pusher.held = {Segment(2)};
+  std::string asked = s.Ready(1);
+  s.Ready(2);
+  return asked;
+}
+
 bool Marked(const Scratch& s, const std::string& name, const char* mark) {
   return fs::exists(s.wal + "/archive_status/" + name + mark);
 }
@@ -206,9 +214,7 @@ TEST_CASE("no mark is renamed before its segment is stored, nor the asked one's"
 TEST_CASE("a call whose segment is stored stays while a later push is in flight, and marks it when it lands") {
   Scratch s;
   FakePusher pusher;
-  pusher.held = {Segment(2)};
-  std::string asked = s.Ready(1);
-  s.Ready(2);
+  std::string asked = AskedWithSecondInFlight(s, pusher);
   WalPushScheduler scheduler(Opts(s, false, 2));
   scheduler.Arm(pusher.Target(s, false));
   std::thread release([&] {
@@ -226,9 +232,7 @@ TEST_CASE("a call whose segment is stored stays while a later push is in flight,
 TEST_CASE("a history file waiting for PostgreSQL ends the stay at once") {
   Scratch s;
   FakePusher pusher;
-  pusher.held = {Segment(2)};
-  std::string asked = s.Ready(1);
-  s.Ready(2);
+  std::string asked = AskedWithSecondInFlight(s, pusher);
   std::ofstream(s.wal + "/00000002.history") << "history";
   std::ofstream(s.wal + "/archive_status/00000002.history.ready");
   WalPushScheduler::Options options = Opts(s, false, 3);
@@ -286,9 +290,7 @@ TEST_CASE("pgBackRest's warning in an .ok file reaches the target for the asked 
 TEST_CASE("a call that stays is not answered OK once the Archive changed: its segment went to the old one") {
   Scratch s;
   FakePusher pusher;
-  pusher.held = {Segment(2)};
-  std::string asked = s.Ready(1);
-  s.Ready(2);
+  std::string asked = AskedWithSecondInFlight(s, pusher);
   WalPushScheduler scheduler(Opts(s, false, 2));
   scheduler.Arm(pusher.Target(s, false));
   std::thread other([&] {

@@ -20,6 +20,22 @@ namespace {
 struct Primary : ArchivingPrimary {
   Primary() : ArchivingPrimary("wal-posix", "local") {}
 
+  // Archiving is down (archive_command fails) and the sidecar dead while n segments fill up.
+  std::vector<std::string> BacklogWhileDown(int n) {
+    pg.Sql("ALTER SYSTEM SET archive_command = '/bin/false'");
+    pg.Sql("SELECT pg_reload_conf()");
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    sidecar->Kill(SIGKILL);
+    std::vector<std::string> backlog;
+    for (int i = 0; i < n; ++i) backlog.push_back(pg.SwitchWal());
+    return backlog;
+  }
+  // PostgreSQL's archive_command reaches the plugin again.
+  void ResumeArchiving() {
+    pg.Sql("ALTER SYSTEM SET archive_command = '" + ArchiveCommand(cluster_file, plugins, "cluster-example-1") + "'");
+    pg.Sql("SELECT pg_reload_conf()");
+  }
+
   // Segment files the repository holds for the stanza (names without the checksum suffix).
   std::vector<std::string> RepoSegments() const {
     std::vector<std::string> out;
@@ -426,13 +442,7 @@ TEST_CASE("A restarted sidecar resumes push-ahead: a backlog goes to pgBackRest'
   p.pg.SwitchWal();
   REQUIRE_MESSAGE(p.pg.WaitArchived(std::chrono::seconds(60)), p.Diagnostics());
   // PostgreSQL cannot reach the plugin for a while (its archive_command fails), and the sidecar dies.
-  std::string command = ArchiveCommand(p.cluster_file, p.plugins, "cluster-example-1");
-  p.pg.Sql("ALTER SYSTEM SET archive_command = '/bin/false'");
-  p.pg.Sql("SELECT pg_reload_conf()");
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  p.sidecar->Kill(SIGKILL);
-  std::vector<std::string> backlog;
-  for (int i = 0; i < 6; ++i) backlog.push_back(p.pg.SwitchWal());
+  std::vector<std::string> backlog = p.BacklogWhileDown(6);
   REQUIRE(p.pg.ReadyFiles().size() >= 6);
 
   // The restarted sidecar pushes the backlog on its own, in one pgBackRest worker run.
@@ -457,8 +467,7 @@ TEST_CASE("A restarted sidecar resumes push-ahead: a backlog goes to pgBackRest'
   // PostgreSQL's archiver comes back. Its first call finds the oldest segment stored and marks the
   // others .done, so PostgreSQL skips them: no archive_command (no CNPG process) for each.
   int archived_before = std::stoi(p.pg.Sql("SELECT archived_count FROM pg_stat_archiver"));
-  p.pg.Sql("ALTER SYSTEM SET archive_command = '" + command + "'");
-  p.pg.Sql("SELECT pg_reload_conf()");
+  p.ResumeArchiving();
   p.pg.NudgeArchiver();
   REQUIRE_MESSAGE(p.pg.WaitArchived(std::chrono::seconds(120)), p.Diagnostics());
   auto after = p.RepoSegments();
@@ -492,16 +501,9 @@ TEST_CASE("archivePushQueueMax: past it pgBackRest drops WAL, and every drop is 
   json archive = PosixArchive("local", p.repo);
   archive["spec"]["configuration"]["archivePushQueueMax"] = "16Mi";
   p.WriteArchives(archive);
-  std::string command = ArchiveCommand(p.cluster_file, p.plugins, "cluster-example-1");
-  p.pg.Sql("ALTER SYSTEM SET archive_command = '/bin/false'");
-  p.pg.Sql("SELECT pg_reload_conf()");
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  p.sidecar->Kill(SIGKILL);
-  std::vector<std::string> backlog;
-  for (int i = 0; i < 4; ++i) backlog.push_back(p.pg.SwitchWal());
+  std::vector<std::string> backlog = p.BacklogWhileDown(4);
   p.StartSidecar();
-  p.pg.Sql("ALTER SYSTEM SET archive_command = '" + command + "'");
-  p.pg.Sql("SELECT pg_reload_conf()");
+  p.ResumeArchiving();
   REQUIRE_MESSAGE(p.pg.WaitArchived(std::chrono::seconds(120)), p.Diagnostics());
 
   // Each segment is either in the repository or dropped, logged by name and counted: none is lost
