@@ -169,14 +169,16 @@ void WalPushScheduler::Schedule() {
 }
 
 void WalPushScheduler::ForgetAcknowledged() {
+  auto ready = [this](const std::string& name) {
+    return access(absl::StrCat(status_dir_, "/", name, kReady).c_str(), F_OK) == 0;
+  };
+  // A segment no longer .ready will not be asked for with its mark again: its report is done.
+  if (reported_.size() >= 64)
+    for (auto it = reported_.begin(); it != reported_.end();) it = !ready(*it) ? reported_.erase(it) : std::next(it);
   if (entries_.size() < static_cast<std::size_t>(options_.parallel) + 16) return;
   // Ended pushes whose .ready PostgreSQL has renamed (or never asked about) need no memory.
-  for (auto it = entries_.begin(); it != entries_.end();) {
-    bool ready = access(absl::StrCat(status_dir_, "/", it->first, kReady).c_str(), F_OK) == 0;
-    it = it->second.done && !ready ? entries_.erase(it) : std::next(it);
-  }
-  for (auto it = reported_.begin(); it != reported_.end();)
-    it = access(absl::StrCat(status_dir_, "/", *it, kReady).c_str(), F_OK) != 0 ? reported_.erase(it) : std::next(it);
+  for (auto it = entries_.begin(); it != entries_.end();)
+    it = it->second.done && !ready(it->first) ? entries_.erase(it) : std::next(it);
 }
 
 void WalPushScheduler::StartPush(const std::string& name, bool async) {
