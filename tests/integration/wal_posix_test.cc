@@ -389,6 +389,8 @@ TEST_CASE("A pgbench burst is archived in parallel, each segment once, and a sid
     CHECK_MESSAGE(copies[seg] == 1, seg << " is stored " << copies[seg] << " times");
   }
   CHECK(segments >= 8);
+  // Marks renamed by the sidecar during calls never pulled one from under PostgreSQL's own rename.
+  CHECK(p.pg.LogText().find("could not rename") == std::string::npos);
   // And readable with pgBackRest itself, identical to what PostgreSQL wrote.
   std::string out = p.dir.MakeDir("check");
   int compared = 0;
