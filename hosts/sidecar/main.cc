@@ -129,7 +129,8 @@ int main(int argc, char** argv) {
   chain.push_back(std::make_unique<EnvSecretResolver>());
 
   Engine engine(options, std::move(*catalog), std::make_unique<ChainSecretResolver>(std::move(chain)));
-  PgbackrestWalArchive wal_archive(&engine, {.parallel = parallel > 0 ? parallel : cpus,
+  const int push_slots = parallel > 0 ? parallel : cpus;
+  PgbackrestWalArchive wal_archive(&engine, {.parallel = push_slots,
                                              .ahead = absl::GetFlag(FLAGS_wal_push_ahead),
                                              .mark_done = absl::GetFlag(FLAGS_wal_mark_done)});
   PgbackrestWalRestore wal_restore(&engine, {.prefetch = absl::GetFlag(FLAGS_wal_prefetch),
@@ -157,7 +158,7 @@ int main(int argc, char** argv) {
   }
   Log("info", "sidecar serving",
       {{"socket", socket_path}, {"pgdata", options.instance.pgdata}, {"pod", options.pod_name},
-       {"version", kPluginVersion}, {"wal_push_parallel", absl::StrCat(parallel > 0 ? parallel : cpus)},
+       {"version", kPluginVersion}, {"wal_push_parallel", absl::StrCat(push_slots)},
        {"wal_push_ahead", absl::GetFlag(FLAGS_wal_push_ahead) ? "true" : "false"},
        {"wal_mark_done", absl::GetFlag(FLAGS_wal_mark_done) ? "true" : "false"},
        {"wal_prefetch", absl::StrCat(absl::GetFlag(FLAGS_wal_prefetch))}});

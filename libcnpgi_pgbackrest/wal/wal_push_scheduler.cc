@@ -26,6 +26,11 @@ constexpr absl::string_view kReady = ".ready";
 // signals nothing when it exits.
 constexpr absl::Duration kRecheck = absl::Milliseconds(50);
 
+// What was learned for a call belongs to the target it began with: PostgreSQL must ask again.
+absl::Status TargetChanged(const std::string& name) {
+  return absl::UnavailableError(absl::StrCat("the Archive changed while ", name, " was being archived; retry"));
+}
+
 }  // namespace
 
 WalPushScheduler::WalPushScheduler(Options options)
@@ -108,13 +113,8 @@ void WalPushScheduler::ScheduleAhead() {
   Schedule();
 }
 
-bool WalPushScheduler::Stored(const std::string& name) const {
-  return target_ && target_->async && AsyncPushStored(*target_->async, name);
-}
-
-void WalPushScheduler::ReportWarning(const std::string& name) {
-  std::string warning;
-  if (target_ && target_->async && AsyncPushStored(*target_->async, name, &warning)) Report(name, warning);
+bool WalPushScheduler::Stored(const std::string& name, std::string* warning) const {
+  return target_ && target_->async && AsyncPushStored(*target_->async, name, warning);
 }
 
 void WalPushScheduler::Report(const std::string& name, const std::string& warning) {
@@ -246,11 +246,10 @@ absl::Status WalPushScheduler::Archive(const std::string& path, const std::funct
   while (true) {
     if (stopping_) return absl::UnavailableError("the sidecar is stopping");
     // What was learned below belongs to the target the call began with.
-    if (target_->identity != target->identity)
-      return absl::UnavailableError(absl::StrCat("the Archive changed while ", name, " was being archived; retry"));
+    if (target_->identity != target->identity) return TargetChanged(name);
     auto it = entries_.find(name);
-    if (Stored(name)) {
-      ReportWarning(name);
+    if (std::string warning; Stored(name, &warning)) {
+      Report(name, warning);
       if (it != entries_.end()) entries_.erase(it);
       return Acknowledge(name, target->identity, cancelled);
     }
@@ -297,7 +296,7 @@ bool WalPushScheduler::MarkStoredDone(const std::string& asked) {
     bool pushed = it != entries_.end() && it->second.done && !it->second.async && it->second.status.ok();
     // The warning is read with the proof: a worker starting next removes .ok files without .ready.
     std::string warning;
-    if (!pushed && !(target_ && target_->async && AsyncPushStored(*target_->async, name, &warning))) continue;
+    if (!pushed && !Stored(name, &warning)) continue;
     std::string from = absl::StrCat(status_dir_, "/", name, kReady);
     std::string to = absl::StrCat(status_dir_, "/", name, ".done");
     if (rename(from.c_str(), to.c_str()) == 0) {
@@ -327,8 +326,7 @@ absl::Status WalPushScheduler::Acknowledge(const std::string& name, const std::s
   // Lingering costs PostgreSQL nothing: the segments it would ask for next are the ones in flight,
   // and each is marked the moment it lands. A history file waiting ends it: that one goes first.
   while (true) {
-    if (target_->identity != identity)
-      return absl::UnavailableError(absl::StrCat("the Archive changed while ", name, " was being archived; retry"));
+    if (target_->identity != identity) return TargetChanged(name);
     if (!MarkStoredDone(name) || stopping_ || !PushesInFlight() || std::chrono::steady_clock::now() >= until ||
         (cancelled && cancelled()))
       return absl::OkStatus();

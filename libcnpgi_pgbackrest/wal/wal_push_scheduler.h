@@ -89,9 +89,8 @@ class WalPushScheduler {
   // The oldest .ready files with neither a push here nor a pgBackRest .ok, at most limit; those
   // found with an .ok are remembered as stored, so each .ok is looked at once.
   std::vector<std::string> Pending(std::size_t limit) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  bool Stored(const std::string& name) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Hands the warning of name's .ok file, if any, to the target: it is being acknowledged.
-  void ReportWarning(const std::string& name) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Whether pgBackRest's worker left name's .ok (with the warning in it, if any).
+  bool Stored(const std::string& name, std::string* warning = nullptr) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Hands warning to the target once per segment; a synchronous push reported its own already.
   void Report(const std::string& name, const std::string& warning) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Renames the .ready mark of every stored segment except asked to .done; false when marking
