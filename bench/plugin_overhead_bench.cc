@@ -75,14 +75,6 @@ cnpgi::wal::v1::WALArchiveRequest Request() {
 
 // The five calls CNPG makes for one archive_command: handshake, Probe, Archive.
 bool CallsOn(const std::shared_ptr<grpc::Channel>& channel, const cnpgi::wal::v1::WALArchiveRequest& req,
-             std::string* error);
-
-// One archive_command as CNPG makes it: new connection, then the five calls.
-bool CallSequence(const std::string& socket, const cnpgi::wal::v1::WALArchiveRequest& req, std::string* error) {
-  return CallsOn(grpc::CreateChannel("unix://" + socket, grpc::InsecureChannelCredentials()), req, error);
-}
-
-bool CallsOn(const std::shared_ptr<grpc::Channel>& channel, const cnpgi::wal::v1::WALArchiveRequest& req,
              std::string* error) {
   auto identity = cnpgi::identity::v1::Identity::NewStub(channel);
   auto wal = cnpgi::wal::v1::WAL::NewStub(channel);
@@ -111,6 +103,11 @@ bool CallsOn(const std::shared_ptr<grpc::Channel>& channel, const cnpgi::wal::v1
   grpc::Status s = wal->Archive(&c, req, &r);
   if (!s.ok()) *error = s.error_message();
   return s.ok();
+}
+
+// One archive_command as CNPG makes it: new connection, then the five calls.
+bool CallSequence(const std::string& socket, const cnpgi::wal::v1::WALArchiveRequest& req, std::string* error) {
+  return CallsOn(grpc::CreateChannel("unix://" + socket, grpc::InsecureChannelCredentials()), req, error);
 }
 
 void BM_ArchiveWithHandshake(benchmark::State& state) {

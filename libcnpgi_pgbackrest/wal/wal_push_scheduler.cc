@@ -117,12 +117,20 @@ bool WalPushScheduler::Stored(const std::string& name, std::string* warning) con
   return target_ && target_->async && AsyncPushStored(*target_->async, name, warning);
 }
 
+bool WalPushScheduler::PushedHere(const std::string& name) const {
+  auto it = entries_.find(name);
+  return it != entries_.end() && it->second.done && !it->second.async && it->second.status.ok();
+}
+
+bool WalPushScheduler::IsReady(const std::string& name) const {
+  return access(absl::StrCat(status_dir_, "/", name, kReady).c_str(), F_OK) == 0;
+}
+
 void WalPushScheduler::Report(const std::string& name, const std::string& warning) {
   if (warning.empty() || !target_ || !target_->warned) return;
   // A synchronous push of it answered for itself (and its warning): a worker run that took the
   // still-.ready segment afterwards says nothing new about what PostgreSQL was told.
-  auto it = entries_.find(name);
-  if (it != entries_.end() && it->second.done && !it->second.async && it->second.status.ok()) return;
+  if (PushedHere(name)) return;
   // PostgreSQL may ask again for a segment already answered (its call was cut): one report.
   if (reported_.insert(name).second) target_->warned(name, warning);
 }
@@ -169,16 +177,13 @@ void WalPushScheduler::Schedule() {
 }
 
 void WalPushScheduler::ForgetAcknowledged() {
-  auto ready = [this](const std::string& name) {
-    return access(absl::StrCat(status_dir_, "/", name, kReady).c_str(), F_OK) == 0;
-  };
   // A segment no longer .ready will not be asked for with its mark again: its report is done.
   if (reported_.size() >= 64)
-    for (auto it = reported_.begin(); it != reported_.end();) it = !ready(*it) ? reported_.erase(it) : std::next(it);
+    for (auto it = reported_.begin(); it != reported_.end();) it = !IsReady(*it) ? reported_.erase(it) : std::next(it);
   if (entries_.size() < static_cast<std::size_t>(options_.parallel) + 16) return;
   // Ended pushes whose .ready PostgreSQL has renamed (or never asked about) need no memory.
   for (auto it = entries_.begin(); it != entries_.end();)
-    it = it->second.done && !ready(it->first) ? entries_.erase(it) : std::next(it);
+    it = it->second.done && !IsReady(it->first) ? entries_.erase(it) : std::next(it);
 }
 
 void WalPushScheduler::StartPush(const std::string& name, bool async) {
@@ -239,7 +244,7 @@ absl::Status WalPushScheduler::Archive(const std::string& path, const std::funct
   if (!target) return absl::InternalError("WAL archiving was asked before its Archive was known");
   // Without a .ready mark (a re-archive after .done, or a file outside pg_wal's status
   // tracking) neither push-ahead nor pgBackRest's worker will take it: push it here.
-  if (dir != options_.wal_dir || access(absl::StrCat(status_dir_, "/", name, kReady).c_str(), F_OK) != 0)
+  if (dir != options_.wal_dir || !IsReady(name))
     return target->push(path, false, cancelled);
 
   absl::MutexLock lock(&mu_);
@@ -292,11 +297,9 @@ bool WalPushScheduler::MarkStoredDone(const std::string& asked) {
     }
     // PostgreSQL's archiver is inside archive_command for asked: that mark is its own to rename.
     if (name == asked) continue;
-    auto it = entries_.find(name);
-    bool pushed = it != entries_.end() && it->second.done && !it->second.async && it->second.status.ok();
     // The warning is read with the proof: a worker starting next removes .ok files without .ready.
     std::string warning;
-    if (!pushed && !Stored(name, &warning)) continue;
+    if (!PushedHere(name) && !Stored(name, &warning)) continue;
     std::string from = absl::StrCat(status_dir_, "/", name, kReady);
     std::string to = absl::StrCat(status_dir_, "/", name, ".done");
     if (rename(from.c_str(), to.c_str()) == 0) {

@@ -89,6 +89,10 @@ class WalPushScheduler {
   // The oldest .ready files with neither a push here nor a pgBackRest .ok, at most limit; those
   // found with an .ok are remembered as stored, so each .ok is looked at once.
   std::vector<std::string> Pending(std::size_t limit) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Whether a synchronous push here stored name (its exit status is the proof, not an .ok).
+  bool PushedHere(const std::string& name) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Whether PostgreSQL still marks name .ready.
+  bool IsReady(const std::string& name) const;
   // Whether pgBackRest's worker left name's .ok (with the warning in it, if any).
   bool Stored(const std::string& name, std::string* warning = nullptr) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Hands warning to the target once per segment; a synchronous push reported its own already.
