@@ -1,6 +1,6 @@
-#include "absl/strings/string_view.h"
 #include "common/process.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -10,10 +10,13 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/files.h"
 
 extern char** environ;
 
@@ -45,6 +48,44 @@ void StopGroup(pid_t pid, int* status) {
   }
   kill(-pid, SIGKILL);
   waitpid(pid, status, 0);
+}
+
+// Whether any process of group pgid is still running (zombies hold no descriptors or locks).
+bool GroupRunning(pid_t pgid) {
+  DIR* proc = opendir("/proc");
+  if (!proc) return kill(-pgid, 0) == 0;
+  bool running = false;
+  while (dirent* e = readdir(proc)) {
+    if (!absl::ascii_isdigit(static_cast<unsigned char>(e->d_name[0]))) continue;
+    std::string stat = ReadFileText(absl::StrCat("/proc/", e->d_name, "/stat"));
+    // pid (comm) state ppid pgrp ...: comm may hold spaces and parentheses, so parse after the last ')'.
+    auto close = stat.rfind(')');
+    if (close == std::string::npos) continue;
+    char state = 0;
+    long ppid = 0, pgrp = 0;
+    if (std::sscanf(stat.c_str() + close + 1, " %c %ld %ld", &state, &ppid, &pgrp) == 3 && pgrp == pgid &&
+        state != 'Z' && state != 'X') {
+      running = true;
+      break;
+    }
+  }
+  closedir(proc);
+  return running;
+}
+
+// After the leader died by a signal, its children live on in its group: pgBackRest's local
+// workers keep copying and hold the backup lock through inherited descriptors, so the next
+// command would find it taken. End them and wait until none runs. The detached async
+// archive-push worker starts a session of its own and is never in this group.
+void EndGroup(pid_t pgid) {
+  if (kill(-pgid, SIGKILL) != 0) return;  // nothing left
+  auto give_up = Clock::now() + std::chrono::seconds(10);
+  while (Clock::now() < give_up) {
+    while (waitpid(-pgid, nullptr, WNOHANG) > 0) {
+    }  // our own children only when we are their subreaper
+    if (!GroupRunning(pgid)) return;
+    usleep(10000);
+  }
 }
 
 }  // namespace
@@ -138,6 +179,7 @@ absl::StatusOr<ProcessResult> RunProcess(const ProcessSpec& spec) {
     }
   }
   if (pidfd >= 0) close(pidfd);
+  if (WIFSIGNALED(status)) EndGroup(pid);
   result.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
   if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
   if (WIFSIGNALED(status)) result.term_signal = WTERMSIG(status);
