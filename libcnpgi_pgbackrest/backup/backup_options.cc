@@ -4,6 +4,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/text.h"
 
 namespace cnpgi_pgbackrest {
 
@@ -32,7 +33,7 @@ absl::StatusOr<std::vector<std::string>> BackupFlags(const std::map<std::string,
     if (!spec) {
       std::vector<std::string> known;
       for (const auto& s : BackupOptionSpecs()) known.push_back(s.name);
-      return absl::InvalidArgumentError(absl::StrCat("Backup parameter '", key, "' is not a pgBackRest backup option this ",
+      return absl::InvalidArgumentError(absl::StrCat("Backup parameter ", Quoted(key), " is not a pgBackRest backup option this ",
                                                      "plugin accepts (accepted: ", absl::StrJoin(known, ", "), ")"));
     }
     switch (spec->kind) {
@@ -40,7 +41,7 @@ absl::StatusOr<std::vector<std::string>> BackupFlags(const std::map<std::string,
         bool ok = false;
         for (const char* v : spec->values) ok |= value == v;
         if (!ok)
-          return absl::InvalidArgumentError(absl::StrCat("Backup parameter ", key, ": '", value, "' is not one of ",
+          return absl::InvalidArgumentError(absl::StrCat("Backup parameter ", key, ": ", Quoted(value), " is not one of ",
                                                          absl::StrJoin(spec->values, ", ")));
         flags.push_back(absl::StrCat("--", key, "=", value));
         break;
@@ -52,14 +53,14 @@ absl::StatusOr<std::vector<std::string>> BackupFlags(const std::map<std::string,
           flags.push_back(absl::StrCat("--no-", key));
         } else {
           return absl::InvalidArgumentError(
-              absl::StrCat("Backup parameter ", key, ": '", value, "' is not a boolean (true or false)"));
+              absl::StrCat("Backup parameter ", key, ": ", Quoted(value), " is not a boolean (true or false)"));
         }
         break;
       case OptionKind::kInt: {
         int n = 0;
         if (!absl::SimpleAtoi(value, &n) || n < spec->min || n > spec->max)
-          return absl::InvalidArgumentError(absl::StrCat("Backup parameter ", key, ": '", value,
-                                                         "' is not an integer between ", spec->min, " and ", spec->max));
+          return absl::InvalidArgumentError(absl::StrCat("Backup parameter ", key, ": ", Quoted(value),
+                                                         " is not an integer between ", spec->min, " and ", spec->max));
         flags.push_back(absl::StrCat("--", key, "=", n));
         break;
       }

@@ -7,6 +7,9 @@
 #include "absl/time/clock.h"
 #include "backup/backup_options.h"
 #include "common/log.h"
+#include "common/json.h"
+#include "common/text.h"
+#include "common/wal_name.h"
 
 namespace cnpgi_pgbackrest {
 namespace {
@@ -21,18 +24,16 @@ struct BackupObject {
 };
 
 absl::StatusOr<BackupObject> ParseBackupObject(const std::string& text) {
-  json doc = json::parse(text, nullptr, false);
-  if (doc.is_discarded() || !doc.is_object()) return absl::InvalidArgumentError("backup definition is not a JSON object");
+  auto doc = ParseJsonObject(text, "backup definition");
+  if (!doc.ok()) return doc.status();
   BackupObject b;
-  const json& meta = doc.value("metadata", json::object());
-  b.name = meta.value("name", "");
-  b.uid = meta.value("uid", "");
+  const json& meta = ObjectAt(*doc, "metadata");
+  b.name = StringAt(meta, "name");
+  b.uid = StringAt(meta, "uid");
   if (b.name.empty()) return absl::InvalidArgumentError("backup definition has no metadata.name");
-  const json& spec = doc.value("spec", json::object());
-  if (spec.contains("online") && spec["online"].is_boolean()) b.online = spec["online"].get<bool>();
-  const json& online = spec.value("onlineConfiguration", json::object());
-  if (online.contains("immediateCheckpoint") && online["immediateCheckpoint"].is_boolean())
-    b.immediate_checkpoint = online["immediateCheckpoint"].get<bool>();
+  const json& spec = ObjectAt(*doc, "spec");
+  b.online = BoolAt(spec, "online", true);
+  b.immediate_checkpoint = BoolAt(ObjectAt(spec, "onlineConfiguration"), "immediateCheckpoint", false);
   return b;
 }
 
@@ -43,8 +44,9 @@ absl::Status PgbackrestBackup::WaitForStopWal(const Stanza& stanza, const Stanza
   std::string archive_id;
   for (const auto& a : catalog.archives)
     if (a.database_id == backup.database_id && a.repo_key == backup.repo_key) archive_id = a.id;
-  if (archive_id.empty() || backup.wal_stop.size() != 24)
-    return absl::InternalError(absl::StrCat("cannot tell where backup ", backup.label, "'s WAL is archived"));
+  // Both come from the repository's catalog and name a directory in it: checked before use.
+  if (!IsArchiveId(archive_id) || ClassifyWalName(backup.wal_stop) != WalFileKind::kSegment)
+    return absl::InternalError(absl::StrCat("cannot tell where backup ", Quoted(backup.label), "'s WAL is archived"));
   std::string dir = absl::StrCat("archive/", stanza.use.stanza, "/", archive_id, "/", backup.wal_stop.substr(0, 16));
   auto deadline = std::chrono::steady_clock::now() + options_.wal_wait;
   while (true) {
@@ -57,8 +59,8 @@ absl::Status PgbackrestBackup::WaitForStopWal(const Stanza& stanza, const Stanza
     auto r = engine_->Run(stanza, ls);
     if (!r.ok()) return r.status();
     if (auto s = PgbackrestStatus(*r, "listing the WAL archive"); !s.ok()) return s;
-    json files = json::parse(r->out, nullptr, false);
-    if (files.is_object() && !files.empty()) return absl::OkStatus();
+    auto files = ParseJson(r->out, "pgbackrest repo-ls output");
+    if (files.ok() && files->is_object() && !files->empty()) return absl::OkStatus();
     if (cancelled && cancelled()) return absl::CancelledError("backup cancelled while waiting for its WAL");
     if (std::chrono::steady_clock::now() > deadline)
       return absl::DeadlineExceededError(absl::StrCat(
@@ -78,12 +80,12 @@ absl::StatusOr<BackupResult> PgbackrestBackup::Run(const BackupRequest& request)
 absl::StatusOr<BackupResult> PgbackrestBackup::RunBackup(const BackupRequest& request) {
   auto cluster = engine_->Cluster(request.cluster_definition);
   if (!cluster.ok()) return cluster.status();
+  if (!cluster->archive_problem.ok()) return cluster->archive_problem;
   if (!cluster->archive)
-    return absl::FailedPreconditionError(
-        cluster->archive_problem.empty()
-            ? absl::StrCat("Cluster '", cluster->name, "' has no enabled spec.plugins entry named ",
-                           engine_->options().plugin_name, " with pgbackrestObjectName: nothing to back up to")
-            : cluster->archive_problem);
+    return absl::FailedPreconditionError(absl::StrCat("Cluster '", cluster->name,
+                                                      "' has no enabled spec.plugins entry named ",
+                                                      engine_->options().plugin_name,
+                                                      " with pgbackrestObjectName: nothing to back up to"));
   auto object = ParseBackupObject(request.backup_definition);
   if (!object.ok()) return object.status();
   if (!object->online)

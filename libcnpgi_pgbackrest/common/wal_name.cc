@@ -1,12 +1,15 @@
 #include "absl/strings/string_view.h"
 #include "common/wal_name.h"
 
+#include <sys/stat.h>
+
 #include <cstdio>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/text.h"
 
 namespace cnpgi_pgbackrest {
 namespace {
@@ -50,14 +53,25 @@ std::optional<std::string> NextWalSegment(absl::string_view segment) {
 absl::Status CheckCleanAbsolutePath(absl::string_view path, absl::string_view what) {
   if (path.empty()) return absl::InvalidArgumentError(absl::StrCat(what, " is empty"));
   if (path.front() != '/')
-    return absl::InvalidArgumentError(absl::StrCat(what, " '", path, "' is not an absolute path"));
+    return absl::InvalidArgumentError(absl::StrCat(what, " ", Quoted(path), " is not an absolute path"));
   if (path.find('\0') != absl::string_view::npos)
     return absl::InvalidArgumentError(absl::StrCat(what, " contains a NUL byte"));
   for (absl::string_view part : absl::StrSplit(path.substr(1), '/')) {
     if (part.empty() || part == "." || part == "..")
       return absl::InvalidArgumentError(
-          absl::StrCat(what, " '", path, "' must not contain empty, '.' or '..' components"));
+          absl::StrCat(what, " ", Quoted(path), " must not contain empty, '.' or '..' components"));
   }
+  return absl::OkStatus();
+}
+
+absl::Status RequireRegularWalFile(const std::string& path) {
+  struct stat st;
+  if (lstat(path.c_str(), &st) != 0) return absl::NotFoundError(absl::StrCat("WAL file ", path, " does not exist"));
+  if (S_ISLNK(st.st_mode))
+    return absl::InvalidArgumentError(absl::StrCat("WAL file ", path, " is a symbolic link; PostgreSQL never links ",
+                                                   "WAL files, so it is not archived (remove the link)"));
+  if (!S_ISREG(st.st_mode))
+    return absl::InvalidArgumentError(absl::StrCat("WAL file ", path, " is not a regular file"));
   return absl::OkStatus();
 }
 

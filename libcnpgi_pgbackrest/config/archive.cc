@@ -1,4 +1,3 @@
-#include "absl/strings/string_view.h"
 #include "config/archive.h"
 
 #include <set>
@@ -9,6 +8,11 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+#include "common/json.h"
+#include "common/wal_name.h"
+#include "common/text.h"
+#include "config/names.h"
 
 namespace cnpgi_pgbackrest {
 namespace {
@@ -37,14 +41,22 @@ absl::StatusOr<std::uint64_t> ParseQueueSize(const std::string& text, absl::stri
   auto unit = shift.find(text.substr(digits));
   std::uint64_t n = 0;
   if (digits == 0 || digits > 9 || unit == shift.end() || !absl::SimpleAtoi(text.substr(0, digits), &n))
-    return FieldError(path, absl::StrCat("'", text, "' is not a size like 512Mi, 4Gi or 1Ti"));
+    return FieldError(path, absl::StrCat(Quoted(text), " is not a size like 512Mi, 4Gi or 1Ti"));
   constexpr std::uint64_t kMax = std::uint64_t{4096} << 40;
   if (n > (kMax >> unit->second))
-    return FieldError(path, absl::StrCat("'", text, "' is more than pgBackRest allows (4096Ti)"));
+    return FieldError(path, absl::StrCat(Quoted(text), " is more than pgBackRest allows (4096Ti)"));
   std::uint64_t bytes = n << unit->second;
   if (bytes < (std::uint64_t{16} << 20))
-    return FieldError(path, absl::StrCat("'", text, "' is less than one WAL segment (16Mi)"));
+    return FieldError(path, absl::StrCat(Quoted(text), " is less than one WAL segment (16Mi)"));
   return bytes;
+}
+
+// Values written into pgbackrest.conf: a line break would start an option of its own.
+absl::Status CheckConfigValue(absl::string_view value, absl::string_view path) {
+  for (char c : value)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+      return FieldError(path, "must not contain control characters or line breaks (it is written into pgbackrest.conf)");
+  return absl::OkStatus();
 }
 
 absl::StatusOr<bool> OptBool(const json& obj, absl::string_view key, absl::string_view path) {
@@ -68,22 +80,8 @@ absl::StatusOr<std::optional<int>> OptInt(const json& obj, absl::string_view key
 
 absl::Status CheckEnum(const std::string& value, const std::set<std::string>& allowed, absl::string_view path) {
   if (allowed.count(value)) return absl::OkStatus();
-  return FieldError(path, absl::StrCat("'", value, "' is not one of: ",
+  return FieldError(path, absl::StrCat(Quoted(value), " is not one of: ",
                                        absl::StrJoin(allowed.begin(), allowed.end(), ", ")));
-}
-
-bool IsDnsSubdomain(absl::string_view s) {
-  if (s.empty() || s.size() > 253) return false;
-  for (char c : s)
-    if (!(absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '-' || c == '.')) return false;
-  return absl::ascii_isalnum(s.front()) && absl::ascii_isalnum(s.back());
-}
-
-bool IsSecretKey(absl::string_view s) {
-  if (s.empty() || s.size() > 253) return false;
-  for (char c : s)
-    if (!(absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.')) return false;
-  return true;
 }
 
 absl::StatusOr<std::optional<SecretKeyRef>> OptSecretRef(const json& obj, absl::string_view key,
@@ -101,31 +99,32 @@ absl::StatusOr<std::optional<SecretKeyRef>> OptSecretRef(const json& obj, absl::
   if (!k->has_value()) return FieldError(absl::StrCat(path, ".key"), "is required");
   ref.name = **name;
   ref.key = **k;
-  if (!IsDnsSubdomain(ref.name))
-    return FieldError(absl::StrCat(path, ".name"), absl::StrCat("'", ref.name, "' is not a valid Secret name"));
+  if (!IsResourceName(ref.name))
+    return FieldError(absl::StrCat(path, ".name"), absl::StrCat(Quoted(ref.name), " is not a valid Secret name"));
   if (!IsSecretKey(ref.key))
-    return FieldError(absl::StrCat(path, ".key"), absl::StrCat("'", ref.key, "' is not a valid Secret key"));
+    return FieldError(absl::StrCat(path, ".key"), absl::StrCat(Quoted(ref.key), " is not a valid Secret key"));
   return std::optional<SecretKeyRef>(ref);
 }
 
 // endpointURL: "host", "host:port", "https://host[:port][/]". pgBackRest 2.45 speaks HTTPS only.
 absl::Status ParseEndpoint(std::string url, Repository& repo, absl::string_view path) {
   if (absl::StartsWithIgnoreCase(url, "http://"))
-    return FieldError(path, absl::StrCat("'", url, "' uses plain HTTP; pgBackRest needs an HTTPS endpoint"));
+    return FieldError(path, absl::StrCat(Quoted(url), " uses plain HTTP; pgBackRest needs an HTTPS endpoint"));
   if (absl::StartsWithIgnoreCase(url, "https://")) url = url.substr(8);
   while (!url.empty() && url.back() == '/') url.pop_back();
   if (url.empty()) return FieldError(path, "is empty");
   if (url.find('/') != std::string::npos)
-    return FieldError(path, absl::StrCat("'", url, "' must be host[:port] without a path"));
+    return FieldError(path, absl::StrCat(Quoted(url), " must be host[:port] without a path"));
   auto colon = url.rfind(':');
   if (colon != std::string::npos && url.find(']') == std::string::npos) {
     int port = 0;
     if (!absl::SimpleAtoi(url.substr(colon + 1), &port) || port < 1 || port > 65535)
-      return FieldError(path, absl::StrCat("'", url, "' has an invalid port"));
+      return FieldError(path, absl::StrCat(Quoted(url), " has an invalid port"));
     repo.endpoint_port = port;
     url = url.substr(0, colon);
   }
   if (url.empty()) return FieldError(path, "has no host");
+  if (auto s = CheckConfigValue(url, path); !s.ok()) return s;
   repo.endpoint_host = url;
   return absl::OkStatus();
 }
@@ -182,9 +181,11 @@ absl::StatusOr<Repository> ParseRepository(const json& obj, absl::string_view pa
   if (dest->has_value()) repo.destination_path = **dest;
   if (repo.destination_path.empty() || repo.destination_path.front() != '/')
     return FieldError(absl::StrCat(path, ".destinationPath"),
-                      absl::StrCat("'", repo.destination_path, "' must be an absolute path"));
-  if (repo.destination_path.find("/../") != std::string::npos || absl::EndsWith(repo.destination_path, "/.."))
-    return FieldError(absl::StrCat(path, ".destinationPath"), "must not contain '..'");
+                      absl::StrCat(Quoted(repo.destination_path), " must be an absolute path"));
+  if (auto s = CheckConfigValue(repo.destination_path, absl::StrCat(path, ".destinationPath")); !s.ok()) return s;
+  // A path inside the repository's root: no '.', '..' or empty components (one trailing '/' is fine).
+  if (absl::string_view dest = absl::StripSuffix(repo.destination_path, "/"); !dest.empty())
+    if (auto s = CheckCleanAbsolutePath(dest, absl::StrCat(path, ".destinationPath")); !s.ok()) return s;
 
   auto enc = OptString(obj, "encryption", path);
   if (!enc.ok()) return enc.status();
@@ -220,6 +221,7 @@ absl::StatusOr<Repository> ParseRepository(const json& obj, absl::string_view pa
   if (!bucket->has_value() || (*bucket)->empty())
     return FieldError(absl::StrCat(path, ".bucket"), "is required for an S3 repository");
   repo.bucket = **bucket;
+  if (auto s = CheckConfigValue(repo.bucket, absl::StrCat(path, ".bucket")); !s.ok()) return s;
   auto endpoint = OptString(obj, "endpointURL", path);
   if (!endpoint.ok()) return endpoint.status();
   if (!endpoint->has_value())
@@ -251,6 +253,7 @@ absl::StatusOr<Repository> ParseRepository(const json& obj, absl::string_view pa
   if (!region->has_value() || (*region)->empty())
     return FieldError(absl::StrCat(cpath, ".region"), "is required");
   creds.region = **region;
+  if (auto s = CheckConfigValue(creds.region, absl::StrCat(cpath, ".region")); !s.ok()) return s;
   auto kt = OptString(*cit, "keyType", cpath);
   if (!kt.ok()) return kt.status();
   if (kt->has_value()) {
@@ -291,12 +294,14 @@ absl::StatusOr<Archive> ParseArchive(const json& object) {
   if (meta == object.end() || !meta->is_object()) return FieldError("metadata", "is required");
   auto name = OptString(*meta, "name", "metadata");
   if (!name.ok()) return name.status();
-  if (!name->has_value() || !IsDnsSubdomain(**name))
+  if (!name->has_value() || !IsResourceName(**name))
     return FieldError("metadata.name", "is required and must be a valid resource name");
   archive.name = **name;
   auto ns = OptString(*meta, "namespace", "metadata");
   if (!ns.ok()) return ns.status();
   archive.namespace_ = ns->value_or("");
+  if (!archive.namespace_.empty() && !IsResourceName(archive.namespace_))
+    return FieldError("metadata.namespace", absl::StrCat(Quoted(archive.namespace_), " is not a valid namespace"));
 
   auto spec = object.find("spec");
   if (spec == object.end() || !spec->is_object()) return FieldError("spec", "is required");
@@ -349,8 +354,9 @@ absl::StatusOr<Archive> ParseArchive(const json& object) {
 }
 
 absl::StatusOr<std::map<std::string, Archive>> ParseArchiveList(absl::string_view json_text) {
-  json doc = json::parse(json_text, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) return absl::InvalidArgumentError("archives: not valid JSON");
+  auto parsed = ParseJson(json_text, "archives");
+  if (!parsed.ok()) return parsed.status();
+  json doc = std::move(*parsed);
   if (doc.is_object() && doc.contains("items")) doc = doc["items"];
   if (doc.is_object()) doc = json::array({doc});
   if (!doc.is_array()) return absl::InvalidArgumentError("archives: expected a JSON array of Archive objects");

@@ -146,6 +146,40 @@ TEST_CASE("A posix repository needs a directory and no S3 fields") {
   CHECK(ErrorOf(j).find("must be an absolute path") != std::string::npos);
 }
 
+TEST_CASE("Values that become paths or pgbackrest.conf lines cannot leave their place") {
+  auto repo_field = [](const char* field, const json& value) {
+    json j = SeedArchive();
+    j["spec"]["configuration"]["repositories"][0][field] = value;
+    return ErrorOf(j);
+  };
+  // A line break would add options of its own to pgbackrest.conf (repo1-path=/etc, say).
+  CHECK(repo_field("destinationPath", "/backups\nrepo1-path=/etc") ==
+        "spec.configuration.repositories[0].destinationPath: must not contain control characters or line breaks "
+        "(it is written into pgbackrest.conf)");
+  CHECK(repo_field("bucket", "b\rx").find("spec.configuration.repositories[0].bucket: must not contain control characters") == 0);
+  CHECK(repo_field("endpointURL", "minio\n:9000").find("spec.configuration.repositories[0].endpointURL: must not contain") == 0);
+  for (const char* escaping : {"/a/../../etc", "/..", "/a/./b", "//a", "/a//b"})
+    CHECK_MESSAGE(repo_field("destinationPath", escaping).find("must not contain empty, '.' or '..' components") !=
+                      std::string::npos,
+                  escaping);
+  json ok = SeedArchive();
+  ok["spec"]["configuration"]["repositories"][0]["destinationPath"] = "/cluster-a/";
+  CHECK(ParseArchive(ok).ok());
+  json region = SeedArchive();
+  region["spec"]["configuration"]["repositories"][0]["s3Credentials"]["region"] = "us\neast";
+  CHECK(ErrorOf(region).find("s3Credentials.region: must not contain control characters") != std::string::npos);
+  // Secret keys become file names under --secrets-dir.
+  json key = SeedArchive();
+  key["spec"]["configuration"]["repositories"][0]["encryptionKey"]["key"] = "..";
+  CHECK(ErrorOf(key) == "spec.configuration.repositories[0].encryptionKey.key: '..' is not a valid Secret key");
+  json ns = SeedArchive();
+  ns["metadata"]["namespace"] = "../kube-system";
+  CHECK(ErrorOf(ns) == "metadata.namespace: '../kube-system' is not a valid namespace");
+  // A huge value is echoed cut, not whole.
+  CHECK(repo_field("endpointURL", "http://" + std::string(1 << 20, 'h')).size() < 300);
+  CHECK_FALSE(ParseArchiveList(std::string(100000, '[') + std::string(100000, ']')).ok());
+}
+
 TEST_CASE("ParseArchiveList accepts arrays, lists and single objects; rejects duplicates") {
   auto one = ParseArchiveList(SeedArchive().dump());
   REQUIRE(one.ok());

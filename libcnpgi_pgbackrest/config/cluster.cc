@@ -1,31 +1,17 @@
-#include "absl/strings/string_view.h"
 #include "config/cluster.h"
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "common/json.h"
+#include "common/text.h"
+#include "config/names.h"
 
 namespace cnpgi_pgbackrest {
 namespace {
 
 using json = nlohmann::json;
 
-std::string StringAt(const json& obj, absl::string_view key) {
-  if (!obj.is_object()) return {};
-  auto it = obj.find(std::string(key));
-  return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-const json& ObjectAt(const json& obj, absl::string_view key) {
-  static const json empty = json::object();
-  if (!obj.is_object()) return empty;
-  auto it = obj.find(std::string(key));
-  return it != obj.end() && it->is_object() ? *it : empty;
-}
-
-bool Enabled(const json& entry) {
-  auto it = entry.find("enabled");
-  return it == entry.end() || !it->is_boolean() || it->get<bool>();
-}
+bool Enabled(const json& entry) { return BoolAt(entry, "enabled", true); }
 
 // Builds an ArchiveUse from a plugin entry {name, parameters}; stanza defaults to default_stanza.
 absl::StatusOr<ArchiveUse> UseFromEntry(const json& entry, std::string declared_at, std::string default_stanza) {
@@ -43,8 +29,13 @@ absl::StatusOr<ArchiveUse> UseFromEntry(const json& entry, std::string declared_
   if (use.archive_name.empty())
     return absl::InvalidArgumentError(
         absl::StrCat(use.declared_at, ".parameters.pgbackrestObjectName: is required (the name of an Archive)"));
-  if (use.stanza.empty())
-    return absl::InvalidArgumentError(absl::StrCat(use.declared_at, ".parameters.stanza: must not be empty"));
+  if (auto s = CheckResourceName(use.archive_name, absl::StrCat(use.declared_at, ".parameters.pgbackrestObjectName"),
+                                 "Archive");
+      !s.ok())
+    return s;
+  // The stanza names directories in the repository, the spool and the lock dir: checked here,
+  // where every use of it comes from.
+  if (auto s = CheckStanzaName(use.stanza, absl::StrCat(use.declared_at, ".parameters.stanza")); !s.ok()) return s;
   return use;
 }
 
@@ -75,16 +66,22 @@ bool ClusterView::SkipsEmptyWalArchiveCheck() const {
 }
 
 absl::StatusOr<ClusterView> ParseCluster(absl::string_view cluster_json, absl::string_view plugin_name) {
-  json doc = json::parse(cluster_json, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded() || !doc.is_object())
-    return absl::InvalidArgumentError("cluster definition is not a JSON object");
+  auto parsed = ParseJsonObject(cluster_json, "cluster definition");
+  if (!parsed.ok()) return parsed.status();
+  const json& doc = *parsed;
   if (auto kind = StringAt(doc, "kind"); !kind.empty() && kind != "Cluster")
-    return absl::InvalidArgumentError(absl::StrCat("cluster definition has kind '", kind, "', expected Cluster"));
+    return absl::InvalidArgumentError(absl::StrCat("cluster definition has kind ", Quoted(kind), ", expected Cluster"));
   ClusterView view;
   const json& meta = ObjectAt(doc, "metadata");
   view.name = StringAt(meta, "name");
   if (view.name.empty()) return absl::InvalidArgumentError("cluster definition has no metadata.name");
+  // The name is the default stanza and the namespace part of API paths: both must be what
+  // Kubernetes allows.
+  if (auto s = CheckResourceName(view.name, "cluster definition metadata.name", "Cluster"); !s.ok()) return s;
   view.namespace_ = StringAt(meta, "namespace");
+  if (!view.namespace_.empty())
+    if (auto s = CheckResourceName(view.namespace_, "cluster definition metadata.namespace", "namespace"); !s.ok())
+      return s;
   for (auto& [k, v] : ObjectAt(meta, "annotations").items())
     if (v.is_string()) view.annotations[k] = v.get<std::string>();
   view.spec = ObjectAt(doc, "spec");
@@ -106,7 +103,7 @@ absl::StatusOr<ClusterView> ParseCluster(absl::string_view cluster_json, absl::s
       }
       auto use = UseFromEntry(entry, absl::StrCat("spec.plugins[", i, "]"), view.name);
       if (!use.ok()) {
-        view.archive_problem = std::string(use.status().message());
+        view.archive_problem = use.status();
         continue;
       }
       view.archive = *use;

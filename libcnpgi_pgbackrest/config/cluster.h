@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
 namespace cnpgi_pgbackrest {
@@ -40,7 +41,8 @@ struct ClusterView {
   std::optional<ArchiveUse> replica_source;
   // True when spec.plugins names us but the entry is disabled.
   bool plugin_disabled = false;
-  std::string archive_problem;  // why `archive` is missing although an entry exists
+  // Why `archive` is missing although an entry names us (INVALID_ARGUMENT for bad parameters); OK otherwise.
+  absl::Status archive_problem;
 
   // The replica source can also be streamed from (externalClusters[].connectionParameters).
   bool replica_source_streams = false;

@@ -55,7 +55,8 @@ TEST_CASE("Problems are reported with their place") {
   auto c = ParseCluster(R"({"metadata":{"name":"c"},"spec":{"plugins":[{"name":"pgbackrest.cnpg.opera.com"}]}})");
   REQUIRE(c.ok());
   CHECK_FALSE(c->archive);
-  CHECK(c->archive_problem == "spec.plugins[0].parameters.pgbackrestObjectName: is required (the name of an Archive)");
+  CHECK(c->archive_problem.message() == "spec.plugins[0].parameters.pgbackrestObjectName: is required (the name of an Archive)");
+  CHECK(c->archive_problem.code() == absl::StatusCode::kInvalidArgument);
   CHECK_FALSE(ParseCluster("{ not json").ok());
   CHECK_FALSE(ParseCluster("[]").ok());
   CHECK_FALSE(ParseCluster(R"({"metadata":{}})").ok());

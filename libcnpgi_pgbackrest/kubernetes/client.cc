@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/json.h"
 
 namespace cnpgi_pgbackrest {
 namespace {
@@ -96,15 +97,14 @@ absl::StatusOr<nlohmann::json> KubernetesClient::Request(const std::string& meth
                                                     config_.timeout.count(), " ms"));
   if (rc != CURLE_OK)
     return absl::UnavailableError(absl::StrCat("Kubernetes API ", what, ": ", curl_easy_strerror(rc)));
-  auto doc = nlohmann::json::parse(response, nullptr, false);
+  auto doc = ParseJson(response, absl::StrCat("Kubernetes API ", what, ": the answer"));
   if (http >= 200 && http < 300) {
-    if (doc.is_discarded()) return absl::InternalError(absl::StrCat("Kubernetes API ", what, ": answer is not JSON"));
-    return doc;
+    if (!doc.ok()) return absl::InternalError(doc.status().message());
+    return *doc;
   }
   // The API server explains failures in a Status object.
-  std::string message = doc.is_object() && doc.contains("message") && doc["message"].is_string()
-                            ? doc["message"].get<std::string>()
-                            : response.substr(0, 300);
+  std::string message = doc.ok() ? StringAt(*doc, "message") : std::string();
+  if (message.empty()) message = response.substr(0, 300);
   return absl::Status(CodeForHttp(http), absl::StrCat("Kubernetes API ", what, ": HTTP ", http, ": ", message));
 }
 

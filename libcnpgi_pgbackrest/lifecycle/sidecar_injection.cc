@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/json.h"
 #include "config/cluster.h"
 #include "pgbackrest/secrets.h"
 
@@ -18,24 +19,26 @@ using json = nlohmann::json;
 
 constexpr const char* kPluginsVolume = "plugins";
 constexpr const char* kPluginsPath = "/plugins";
+// CNPG's in-Pod bootstrap container (CNPG >= 1.31): `instance restore` there looks for plugin sockets.
+constexpr const char* kBootstrapContainer = "bootstrap-instance";
 
 // The element of array `list` whose "name" is name, or nullptr.
 json* FindByName(json& list, const std::string& name) {
   if (!list.is_array()) return nullptr;
   for (auto& e : list)
-    if (e.is_object() && e.value("name", "") == name) return &e;
+    if (StringAt(e, "name") == name) return &e;
   return nullptr;
 }
 
 // Replaces the element named like `item`, or appends it (before `before` when that exists).
 void Upsert(json& list, const json& item, const std::string& before = "") {
   if (!list.is_array()) list = json::array();
-  if (json* existing = FindByName(list, item["name"])) {
+  if (json* existing = FindByName(list, StringAt(item, "name"))) {
     *existing = item;
     return;
   }
   for (std::size_t i = 0; i < list.size(); ++i)
-    if (!before.empty() && list[i].value("name", "") == before) {
+    if (!before.empty() && StringAt(list[i], "name") == before) {
       list.insert(list.begin() + static_cast<std::ptrdiff_t>(i), item);
       return;
     }
@@ -65,6 +68,10 @@ std::vector<LifecycleSubscription> SidecarInjection::Subscriptions() const {
 }
 
 absl::StatusOr<std::string> SidecarInjection::Mutate(const LifecycleRequest& request) {
+  // Only the writes subscribed to are patched: a DELETE or PATCH sent anyway (CNPG calls every
+  // plugin for some verbs) must not get the injection.
+  if (request.operation != LifecycleOperation::kCreate && request.operation != LifecycleOperation::kEvaluate)
+    return std::string();
   auto cluster = ParseCluster(request.cluster_definition, options_.plugin_name);
   if (!cluster.ok()) return cluster.status();
   std::vector<ArchiveUse> uses;
@@ -72,18 +79,18 @@ absl::StatusOr<std::string> SidecarInjection::Mutate(const LifecycleRequest& req
     if (*use) uses.push_back(**use);
   if (uses.empty()) return std::string();  // not a Cluster of ours: leave the object alone
 
-  json original = json::parse(request.object_definition, nullptr, false);
-  if (original.is_discarded() || !original.is_object())
-    return absl::InvalidArgumentError("object definition is not a JSON object");
-  std::string kind = original.value("kind", "");
+  auto parsed = ParseJsonObject(request.object_definition, "object definition");
+  if (!parsed.ok()) return parsed.status();
+  const json& original = *parsed;
+  std::string kind = StringAt(original, "kind");
   json::json_pointer spec_at;
   std::string main_container;
   if (kind == "Pod") {
     spec_at = json::json_pointer("/spec");
     main_container = "postgres";
-  } else if (kind == "Job") {
+  } else if (kind == "Job" && request.operation == LifecycleOperation::kCreate) {
     // Only recovery Jobs (CNPG <= 1.30) need the sidecar; matched by suffix for custom API groups.
-    const json& labels = original.value("/spec/template/metadata/labels"_json_pointer, json::object());
+    const json& labels = ObjectAt(ObjectAt(ObjectAt(ObjectAt(original, "spec"), "template"), "metadata"), "labels");
     for (auto& [k, v] : labels.items())
       if (absl::EndsWith(k, "/jobRole") && v.is_string() && (v == "full-recovery" || v == "snapshot-recovery"))
         main_container = v.get<std::string>();
@@ -126,20 +133,23 @@ absl::StatusOr<std::string> SidecarInjection::Mutate(const LifecycleRequest& req
   json* main = FindByName(spec["containers"], main_container);
   if (!main) return absl::InvalidArgumentError(absl::StrCat(kind, " has no container named ", main_container));
   Upsert(spec["volumes"], {{"name", kPluginsVolume}, {"emptyDir", json::object()}});
-  Upsert((*main)["volumeMounts"], {{"name", kPluginsVolume}, {"mountPath", kPluginsPath}});
+  const json plugins_mount = {{"name", kPluginsVolume}, {"mountPath", kPluginsPath}};
+  Upsert((*main)["volumeMounts"], plugins_mount);
+  // A Pod that bootstraps in place restores from its bootstrap container, which must see the
+  // sockets too. Patched whenever present, so a CREATE that EVALUATE never saw yields the same
+  // spec as EVALUATE then CREATE.
+  if (json* bootstrap = FindByName(spec["initContainers"], kBootstrapContainer))
+    Upsert((*bootstrap)["volumeMounts"], plugins_mount);
 
-  json env = json::array();
-  if (main->contains("env") && (*main)["env"].is_array())
-    for (const auto& e : (*main)["env"]) env.push_back(e);
+  json env = ArrayAt(*main, "env");
   std::set<std::string> taken;
-  for (const auto& e : env) taken.insert(e.value("name", ""));
+  for (const auto& e : env) taken.insert(StringAt(e, "name"));
   auto add_env = [&](const json& e) {
-    if (taken.insert(e.value("name", "")).second) env.push_back(e);
+    if (taken.insert(StringAt(e, "name")).second) env.push_back(e);
   };
   add_env({{"name", "CNPGI_PGBACKREST_ARCHIVES"}, {"value", definitions.dump()}});
   for (const auto& [name, e] : env_by_name) add_env(e);
-  if (sidecar_config.contains("env") && sidecar_config["env"].is_array())
-    for (const auto& e : sidecar_config["env"]) add_env(e);
+  for (const auto& e : ArrayAt(sidecar_config, "env")) add_env(e);
 
   json sidecar = {
       {"name", options_.container_name},
@@ -155,12 +165,12 @@ absl::StatusOr<std::string> SidecarInjection::Mutate(const LifecycleRequest& req
         {"timeoutSeconds", 5}}},
       {"securityContext", sidecar_config.contains("securityContext") ? sidecar_config["securityContext"]
                                                                      : RestrictedSecurityContext()},
-      {"resources", sidecar_config.value("resources", json::object())},
+      {"resources", ObjectAt(sidecar_config, "resources")},
   };
   if (auto policy = cluster->spec.find("imagePullPolicy"); policy != cluster->spec.end() && policy->is_string())
     sidecar["imagePullPolicy"] = *policy;
   // Before CNPG's in-Pod bootstrap container, so the socket is up when the restore starts.
-  Upsert(spec["initContainers"], sidecar, "bootstrap-instance");
+  Upsert(spec["initContainers"], sidecar, kBootstrapContainer);
 
   json patch = json::diff(original, mutated);
   return patch.empty() ? std::string() : patch.dump();

@@ -141,6 +141,62 @@ TEST_CASE("In-Pod bootstrap (CNPG with #11319): the sidecar starts before bootst
   CHECK(init[1]["name"] == "plugin-pgbackrest");
   CHECK(init[2]["name"] == "bootstrap-instance");
   CheckMountsBacked(r.result["spec"]);
+  // `instance restore` runs in bootstrap-instance and looks for the plugin's socket under /plugins.
+  bool mounted = false;
+  for (const auto& m : init[2]["volumeMounts"]) mounted |= m["name"] == "plugins" && m["mountPath"] == "/plugins";
+  CHECK(mounted);
+}
+
+TEST_CASE("In-Pod bootstrap: a CREATE that EVALUATE never saw yields the spec EVALUATE then CREATE would") {
+  auto catalog = Catalog();
+  SidecarInjection hook({.image = "img"}, &catalog);
+  auto create_only = Inject(hook, kRecoveryCluster, Fixture("bootstrap-pod.json"), LifecycleOperation::kCreate);
+  auto evaluated = Inject(hook, kRecoveryCluster, Fixture("bootstrap-pod.json"), LifecycleOperation::kEvaluate);
+  auto then_create = Inject(hook, kRecoveryCluster, evaluated.result.dump(), LifecycleOperation::kCreate);
+  CHECK(then_create.patch.empty());
+  CHECK(create_only.result == then_create.result);
+}
+
+TEST_CASE("Verbs the plugin does not subscribe to get an empty patch") {
+  auto catalog = Catalog();
+  SidecarInjection hook({.image = "img"}, &catalog);
+  for (auto op : {LifecycleOperation::kDelete, LifecycleOperation::kPatch, LifecycleOperation::kUpdate,
+                  LifecycleOperation::kUnspecified}) {
+    auto pod = hook.Mutate({op, kCluster, Fixture("instance-pod.json")});
+    REQUIRE(pod.ok());
+    CHECK(pod->empty());
+    auto job = hook.Mutate({op, kRecoveryCluster, Fixture("full-recovery-job.json")});
+    REQUIRE(job.ok());
+    CHECK(job->empty());
+  }
+  // Jobs are subscribed to on CREATE only.
+  auto evaluate_job = hook.Mutate({LifecycleOperation::kEvaluate, kRecoveryCluster, Fixture("full-recovery-job.json")});
+  REQUIRE(evaluate_job.ok());
+  CHECK(evaluate_job->empty());
+}
+
+TEST_CASE("Hostile Pods: deep nesting is refused, odd types never throw") {
+  auto catalog = Catalog();
+  SidecarInjection hook({.image = "img"}, &catalog);
+  std::string deep = R"({"kind":"Pod","metadata":{"annotations":{"x":)";
+  for (int i = 0; i < 100000; ++i) deep += "[";
+  for (int i = 0; i < 100000; ++i) deep += "]";
+  deep += "}}}";
+  auto refused = hook.Mutate({LifecycleOperation::kCreate, kCluster, deep});
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(std::string(refused.status().message()).find("nested more than 10000 levels") != std::string::npos);
+  // The Cluster is outside input too.
+  std::string deep_cluster = R"({"metadata":{"name":"c"},"spec":)" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  CHECK(hook.Mutate({LifecycleOperation::kCreate, deep_cluster, Fixture("instance-pod.json")}).status().code() ==
+        absl::StatusCode::kInvalidArgument);
+
+  // Names that are not strings, containers that are not objects, env entries of any type.
+  auto odd = hook.Mutate({LifecycleOperation::kCreate, kCluster,
+                          R"({"kind":"Pod","spec":{"containers":[5,{"name":7},{"name":"postgres","env":[1,"x",{"name":3}],
+                              "volumeMounts":"nope"}],"initContainers":[null,{"name":["x"]}],"volumes":{"a":1}}})"});
+  REQUIRE_MESSAGE(odd.ok(), odd.status().message());
+  CHECK_FALSE(odd->empty());
 }
 
 TEST_CASE("Recovery Job (CNPG <= 1.30): patched inside the Pod template, main container named after the role") {
@@ -173,7 +229,7 @@ TEST_CASE("Objects of Clusters that do not use the plugin get an empty patch; ba
   auto malformed = hook.Mutate({LifecycleOperation::kEvaluate, kCluster, "{\"kind\": \"Pod\", "});
   REQUIRE_FALSE(malformed.ok());
   CHECK(malformed.status().code() == absl::StatusCode::kInvalidArgument);
-  CHECK(std::string(malformed.status().message()) == "object definition is not a JSON object");
+  CHECK(std::string(malformed.status().message()) == "object definition is not valid JSON");
   auto no_postgres = hook.Mutate({LifecycleOperation::kEvaluate, kCluster,
                                   R"({"kind":"Pod","apiVersion":"v1","metadata":{"name":"x"},"spec":{"containers":[]}})"});
   REQUIRE_FALSE(no_postgres.ok());

@@ -3,31 +3,23 @@
 #include <cstdio>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/json.h"
 #include "pgbackrest/runner.h"
 
 namespace cnpgi_pgbackrest {
-namespace {
 
 using json = nlohmann::json;
 
-std::string Str(const json& obj, const char* key) {
-  auto it = obj.find(key);
-  return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
+bool IsArchiveId(absl::string_view id) {
+  // <PostgreSQL major version>-<history id>, e.g. 15-1 (or 9.6-2).
+  auto dash = id.find('-');
+  if (dash == absl::string_view::npos || dash == 0 || dash + 1 == id.size() || id.size() > 32) return false;
+  for (std::size_t i = 0; i < id.size(); ++i)
+    if (i != dash && !absl::ascii_isdigit(id[i]) && !(id[i] == '.' && i < dash)) return false;
+  return true;
 }
-
-int64_t Int(const json& obj, const char* key) {
-  auto it = obj.find(key);
-  return it != obj.end() && it->is_number_integer() ? it->get<int64_t>() : 0;
-}
-
-const json& Obj(const json& obj, const char* key) {
-  static const json empty = json::object();
-  auto it = obj.find(key);
-  return it != obj.end() && it->is_object() ? *it : empty;
-}
-
-}  // namespace
 
 std::optional<uint64_t> ParseLsn(const std::string& lsn) {
   unsigned hi = 0, lo = 0;
@@ -39,26 +31,26 @@ std::optional<uint64_t> ParseLsn(const std::string& lsn) {
 absl::StatusOr<StanzaCatalog> ParseStanzaInfo(const json& stanza) {
   if (!stanza.is_object()) return absl::InternalError("pgbackrest info: stanza entry is not an object");
   StanzaCatalog c;
-  c.name = Str(stanza, "name");
-  c.status_code = static_cast<int>(Int(Obj(stanza, "status"), "code"));
-  c.status_message = Str(Obj(stanza, "status"), "message");
-  c.cipher = Str(stanza, "cipher");
+  c.name = StringAt(stanza, "name");
+  c.status_code = static_cast<int>(IntAt(ObjectAt(stanza, "status"), "code"));
+  c.status_message = StringAt(ObjectAt(stanza, "status"), "message");
+  c.cipher = StringAt(stanza, "cipher");
   if (auto it = stanza.find("backup"); it != stanza.end() && it->is_array()) {
     for (const auto& b : *it) {
       BackupRecord r;
-      r.label = Str(b, "label");
-      r.type = Str(b, "type");
-      r.prior = Str(b, "prior");
-      r.start_time = Int(Obj(b, "timestamp"), "start");
-      r.stop_time = Int(Obj(b, "timestamp"), "stop");
-      r.wal_start = Str(Obj(b, "archive"), "start");
-      r.wal_stop = Str(Obj(b, "archive"), "stop");
-      r.lsn_start = Str(Obj(b, "lsn"), "start");
-      r.lsn_stop = Str(Obj(b, "lsn"), "stop");
-      r.database_id = static_cast<int>(Int(Obj(b, "database"), "id"));
-      r.repo_key = static_cast<int>(Int(Obj(b, "database"), "repo-key"));
+      r.label = StringAt(b, "label");
+      r.type = StringAt(b, "type");
+      r.prior = StringAt(b, "prior");
+      r.start_time = IntAt(ObjectAt(b, "timestamp"), "start");
+      r.stop_time = IntAt(ObjectAt(b, "timestamp"), "stop");
+      r.wal_start = StringAt(ObjectAt(b, "archive"), "start");
+      r.wal_stop = StringAt(ObjectAt(b, "archive"), "stop");
+      r.lsn_start = StringAt(ObjectAt(b, "lsn"), "start");
+      r.lsn_stop = StringAt(ObjectAt(b, "lsn"), "stop");
+      r.database_id = static_cast<int>(IntAt(ObjectAt(b, "database"), "id"));
+      r.repo_key = static_cast<int>(IntAt(ObjectAt(b, "database"), "repo-key"));
       if (auto e = b.find("error"); e != b.end() && e->is_boolean()) r.error = e->get<bool>();
-      for (auto& [k, v] : Obj(b, "annotation").items())
+      for (auto& [k, v] : ObjectAt(b, "annotation").items())
         if (v.is_string()) r.annotations[k] = v.get<std::string>();
       if (r.label.empty()) return absl::InternalError("pgbackrest info: a backup has no label");
       c.backups.push_back(std::move(r));
@@ -66,20 +58,20 @@ absl::StatusOr<StanzaCatalog> ParseStanzaInfo(const json& stanza) {
   }
   if (auto it = stanza.find("repo"); it != stanza.end() && it->is_array()) {
     for (const auto& r : *it) {
-      const json& st = Obj(r, "status");
-      if (Int(st, "code") != 0 && Int(st, "code") != 2)
-        absl::StrAppend(&c.repo_errors, c.repo_errors.empty() ? "" : "; ", "repo", Int(r, "key"), ": ",
-                        Str(st, "message"));
+      const json& st = ObjectAt(r, "status");
+      if (IntAt(st, "code") != 0 && IntAt(st, "code") != 2)
+        absl::StrAppend(&c.repo_errors, c.repo_errors.empty() ? "" : "; ", "repo", IntAt(r, "key"), ": ",
+                        StringAt(st, "message"));
     }
   }
   if (auto it = stanza.find("archive"); it != stanza.end() && it->is_array()) {
     for (const auto& a : *it) {
       ArchiveRange r;
-      r.id = Str(a, "id");
-      r.database_id = static_cast<int>(Int(Obj(a, "database"), "id"));
-      r.repo_key = static_cast<int>(Int(Obj(a, "database"), "repo-key"));
-      r.min = Str(a, "min");
-      r.max = Str(a, "max");
+      r.id = StringAt(a, "id");
+      r.database_id = static_cast<int>(IntAt(ObjectAt(a, "database"), "id"));
+      r.repo_key = static_cast<int>(IntAt(ObjectAt(a, "database"), "repo-key"));
+      r.min = StringAt(a, "min");
+      r.max = StringAt(a, "max");
       c.archives.push_back(std::move(r));
     }
   }

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace cnpgi_pgbackrest {
 
@@ -53,5 +54,8 @@ absl::StatusOr<StanzaCatalog> ParseStanzaInfo(const nlohmann::json& stanza);
 
 // "X/Y" (hex) as a 64-bit position; nothing for a malformed LSN.
 std::optional<uint64_t> ParseLsn(const std::string& lsn);
+
+// An archive id as pgBackRest writes it (<major version>-<history id>): a directory name in the repository.
+bool IsArchiveId(absl::string_view id);
 
 }  // namespace cnpgi_pgbackrest

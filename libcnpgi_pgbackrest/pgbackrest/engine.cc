@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "pgbackrest/catalog.h"
+#include "common/json.h"
 
 namespace cnpgi_pgbackrest {
 
@@ -100,11 +101,11 @@ absl::StatusOr<nlohmann::json> Engine::Info(const Stanza& stanza, const std::fun
     auto u = static_cast<unsigned char>(ch);
     if (u >= 0x80 || (u < 0x20 && ch != '\n' && ch != '\t' && ch != '\r')) ch = '?';
   }
-  auto doc = nlohmann::json::parse(text, nullptr, false);
-  if (doc.is_discarded() || !doc.is_array())
+  auto doc = ParseJson(text, "pgbackrest info output");
+  if (!doc.ok() || !doc->is_array())
     return absl::InternalError(absl::StrCat("pgbackrest info did not return a JSON array: ", result->out.substr(0, 200)));
-  for (const auto& s : doc)
-    if (s.value("name", "") == stanza.use.stanza) return s;
+  for (const auto& s : *doc)
+    if (StringAt(s, "name") == stanza.use.stanza) return s;
   return absl::NotFoundError(absl::StrCat("pgbackrest info has no stanza '", stanza.use.stanza, "'"));
 }
 

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "config/cluster.h"
+#include "common/json.h"
 
 namespace cnpgi_pgbackrest {
 
@@ -13,11 +14,12 @@ std::vector<ReconciledKind> ArchiveReconciler::Kinds() const {
 }
 
 absl::StatusOr<ReconcilerResult> ArchiveReconciler::Pre(const ReconcilerRequest& request) {
-  auto resource = nlohmann::json::parse(request.resource_definition, nullptr, false);
-  if (resource.is_object() && resource.value("kind", "") == "Backup") return ReconcilerResult{};
+  auto resource = ParseJsonObject(request.resource_definition, "resource definition");
+  if (!resource.ok()) return resource.status();
+  if (StringAt(*resource, "kind") == "Backup") return ReconcilerResult{};
   auto cluster = ParseCluster(request.cluster_definition, plugin_name_);
   if (!cluster.ok()) return cluster.status();
-  std::string problem = cluster->archive_problem;
+  std::string problem(cluster->archive_problem.message());
   for (const auto* use : {&cluster->archive, &cluster->recovery_source, &cluster->replica_source}) {
     if (!*use || !problem.empty()) continue;
     auto archive = catalog_->Get((*use)->namespace_, (*use)->archive_name);

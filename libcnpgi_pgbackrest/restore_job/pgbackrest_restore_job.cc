@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "pgbackrest/catalog.h"
 #include "restore_job/recovery_target.h"
+#include "common/json.h"
 
 namespace cnpgi_pgbackrest {
 namespace {
@@ -84,9 +85,8 @@ absl::StatusOr<RestoreJobResult> PgbackrestRestoreJob::Restore(const RestoreJobR
     return absl::FailedPreconditionError(absl::StrCat(
         "Cluster '", cluster->name, "': spec.bootstrap.recovery.source does not name an externalClusters entry "
         "whose plugin is ", engine_->options().plugin_name));
-  auto target = ParseRecoveryTarget(cluster->spec.value("bootstrap", nlohmann::json::object())
-                                        .value("recovery", nlohmann::json::object())
-                                        .value("recoveryTarget", nlohmann::json()));
+  const nlohmann::json& recovery = ObjectAt(ObjectAt(cluster->spec, "bootstrap"), "recovery");
+  auto target = ParseRecoveryTarget(recovery.contains("recoveryTarget") ? recovery["recoveryTarget"] : nlohmann::json());
   if (!target.ok()) return target.status();
   const std::string& pgdata = engine_->options().instance.pgdata;
   if (auto s = RequireEmptyDataDirectory(pgdata); !s.ok()) return s;

@@ -4,6 +4,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/text.h"
 
 namespace cnpgi_pgbackrest {
 namespace {
@@ -34,8 +35,8 @@ absl::StatusOr<absl::Time> ParseTargetTime(const std::string& text) {
   std::string err;
   if (absl::ParseTime("%Y-%m-%d%ET%H:%M:%E*S%Ez", t, &out, &err)) return out;
   if (absl::ParseTime("%Y-%m-%d%ET%H:%M%Ez", t, &out, &err)) return out;
-  return absl::InvalidArgumentError(absl::StrCat(kPath, ".targetTime: '", text,
-                                                 "' is not a timestamp like 2026-11-21 07:15:00+00 or "
+  return absl::InvalidArgumentError(absl::StrCat(kPath, ".targetTime: ", Quoted(text),
+                                                 " is not a timestamp like 2026-11-21 07:15:00+00 or "
                                                  "2026-11-21T07:15:00Z"));
 }
 
@@ -67,7 +68,7 @@ absl::StatusOr<RecoveryTarget> ParseRecoveryTarget(const nlohmann::json& target)
     t.lsn = ParseLsn(t.lsn_text);
     if (!t.lsn)
       return absl::InvalidArgumentError(
-          absl::StrCat(kPath, ".targetLSN: '", t.lsn_text, "' is not an LSN like 0/3000060"));
+          absl::StrCat(kPath, ".targetLSN: ", Quoted(t.lsn_text), " is not an LSN like 0/3000060"));
   }
   int exclusive_targets = (t.time ? 1 : 0) + (t.lsn ? 1 : 0) + !t.xid.empty() + !t.name.empty() + t.immediate;
   if (exclusive_targets > 1)
@@ -100,7 +101,7 @@ absl::StatusOr<BackupRecord> SelectBackup(const StanzaCatalog& catalog, const Re
     }
     std::vector<std::string> labels;
     for (const BackupRecord* b : usable) labels.push_back(b->label);
-    return absl::NotFoundError(absl::StrCat(kPath, ".backupID: backup '", target.backup_id, "' is not in stanza '",
+    return absl::NotFoundError(absl::StrCat(kPath, ".backupID: backup ", Quoted(target.backup_id), " is not in stanza '",
                                             catalog.name, "' (available: ", absl::StrJoin(labels, ", "), ")"));
   }
   for (auto it = usable.rbegin(); it != usable.rend(); ++it)

@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "common/text.h"
 #include "common/files.h"
 #include "common/log.h"
 #include "common/wal_name.h"
@@ -155,7 +156,7 @@ absl::Status PgbackrestWalArchive::ArchiveOnce(const WalArchiveRequest& request)
   auto cluster = engine_->Cluster(request.cluster_definition);
   if (!cluster.ok()) return cluster.status();
   if (!cluster->archive) {
-    if (!cluster->archive_problem.empty()) return absl::FailedPreconditionError(cluster->archive_problem);
+    if (!cluster->archive_problem.ok()) return cluster->archive_problem;
     return absl::FailedPreconditionError(absl::StrCat(
         "Cluster '", cluster->name, "' has no enabled spec.plugins entry named ", engine_->options().plugin_name,
         " with parameters.pgbackrestObjectName, so there is no Archive to store WAL in"));
@@ -163,14 +164,13 @@ absl::Status PgbackrestWalArchive::ArchiveOnce(const WalArchiveRequest& request)
   const std::string& path = request.source_file_name;
   if (auto s = CheckCleanAbsolutePath(path, "source_file_name"); !s.ok()) return s;
   std::string wal_dir = absl::StrCat(engine_->options().instance.pgdata, "/pg_wal");
-  if (!IsInsideDirectory(path, wal_dir))
-    return absl::InvalidArgumentError(absl::StrCat("source_file_name '", path, "' is not inside ", wal_dir));
+  // PostgreSQL archives %p = pg_wal/<name>: nothing deeper, so no directory below pg_wal can lead elsewhere.
+  if (path.substr(0, path.rfind('/')) != wal_dir)
+    return absl::InvalidArgumentError(absl::StrCat("source_file_name ", Quoted(path), " is not a file in ", wal_dir));
   std::string name = path.substr(path.rfind('/') + 1);
   if (!ClassifyWalName(name))
-    return absl::InvalidArgumentError(absl::StrCat("source_file_name '", path, "' does not name a WAL file"));
-  struct stat st;
-  if (stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
-    return absl::NotFoundError(absl::StrCat("WAL file ", path, " does not exist"));
+    return absl::InvalidArgumentError(absl::StrCat("source_file_name ", Quoted(path), " does not name a WAL file"));
+  if (auto s = RequireRegularWalFile(path); !s.ok()) return s;
 
   auto stanza = engine_->Open(*cluster->archive);
   if (!stanza.ok()) return stanza.status();

@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "common/text.h"
 #include "common/wal_name.h"
 
 namespace cnpgi_pgbackrest {
@@ -26,7 +27,7 @@ absl::StatusOr<ArchiveUse> RestoreSource(const ClusterView& cluster, absl::strin
   if (cluster.archive) return *cluster.archive;
   if (cluster.recovery_source) return *cluster.recovery_source;
   if (cluster.replica_source) return *cluster.replica_source;
-  if (!cluster.archive_problem.empty()) return absl::FailedPreconditionError(cluster.archive_problem);
+  if (!cluster.archive_problem.ok()) return cluster.archive_problem;
   return absl::FailedPreconditionError(absl::StrCat("Cluster '", cluster.name,
                                                     "' names no Archive of this plugin to restore WAL from"));
 }
@@ -70,13 +71,13 @@ absl::Status PgbackrestWalRestore::Restore(const WalRestoreRequest& request) {
   if (!cluster.ok()) return cluster.status();
   const std::string& name = request.source_wal_name;
   auto kind = ClassifyWalName(name);
-  if (!kind) return absl::InvalidArgumentError(absl::StrCat("source_wal_name '", name, "' is not a WAL file name"));
+  if (!kind) return absl::InvalidArgumentError(absl::StrCat("source_wal_name ", Quoted(name), " is not a WAL file name"));
   const std::string& dest = request.destination_file_name;
   if (auto s = CheckCleanAbsolutePath(dest, "destination_file_name"); !s.ok()) return s;
   const std::string& pgdata = engine_->options().instance.pgdata;
   if (!IsInsideDirectory(dest, pgdata))
     return absl::InvalidArgumentError(
-        absl::StrCat("destination_file_name '", dest, "' is outside the data directory ", pgdata));
+        absl::StrCat("destination_file_name ", Quoted(dest), " is outside the data directory ", pgdata));
 
   auto use = RestoreSource(*cluster, engine_->options().pod_name);
   if (!use.ok()) return use.status();

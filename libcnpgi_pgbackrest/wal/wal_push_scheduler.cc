@@ -135,14 +135,20 @@ void WalPushScheduler::Report(const std::string& name, const std::string& warnin
   if (reported_.insert(name).second) target_->warned(name, warning);
 }
 
-std::vector<std::string> WalPushScheduler::Pending(std::size_t limit) {
+std::vector<std::string> WalPushScheduler::Pending(std::size_t limit, bool* all_regular) {
+  *all_regular = true;
   std::vector<std::string> ready;
   if (DIR* dir = opendir(status_dir_.c_str())) {
     while (dirent* e = readdir(dir)) {
       absl::string_view file = e->d_name;
       if (!absl::ConsumeSuffix(&file, kReady)) continue;
       std::string name(file);
-      if (ClassifyWalName(name) && !entries_.count(name)) ready.push_back(std::move(name));
+      if (!ClassifyWalName(name) || entries_.count(name)) continue;
+      if (!RequireRegularWalFile(absl::StrCat(options_.wal_dir, "/", name)).ok()) {
+        *all_regular = false;
+        continue;
+      }
+      ready.push_back(std::move(name));
     }
     closedir(dir);
   }
@@ -163,13 +169,15 @@ void WalPushScheduler::Schedule() {
   // A running worker took every .ready file it saw; its .ok files answer for them.
   if (target_->async && (async_running_ || AsyncPushWorkerRunning(*target_->async))) return;
   int free = std::max(options_.parallel - sync_running_, 0);
-  std::vector<std::string> pending = Pending(static_cast<std::size_t>(std::max(free, 1)) + 1);
+  bool all_regular = true;
+  std::vector<std::string> pending = Pending(static_cast<std::size_t>(std::max(free, 1)) + 1, &all_regular);
   if (pending.empty()) return;
   // More waiting than free slots: one pgBackRest worker pushes the lot with process-max
   // processes, paying process start-up and archive.info once instead of per segment. Not while
   // synchronous pushes run: the worker takes every .ready file, and two writers of one segment
   // share pgBackRest's temporary file name in the repository.
-  if (target_->async && pending.size() >= 2 && static_cast<int>(pending.size()) > free) {
+  // Nor while a .ready name is a link: the worker would store what it points to.
+  if (target_->async && all_regular && pending.size() >= 2 && static_cast<int>(pending.size()) > free) {
     if (sync_running_ == 0) StartPush(pending.front(), true);
     return;
   }

@@ -87,8 +87,9 @@ class WalPushScheduler {
   void ScheduleAhead() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void StartPush(const std::string& name, bool async) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The oldest .ready files with neither a push here nor a pgBackRest .ok, at most limit; those
-  // found with an .ok are remembered as stored, so each .ok is looked at once.
-  std::vector<std::string> Pending(std::size_t limit) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // found with an .ok are remembered as stored, so each .ok is looked at once. *all_regular is
+  // false when a .ready name is not a regular file (a link): left to PostgreSQL's call, which refuses it.
+  std::vector<std::string> Pending(std::size_t limit, bool* all_regular) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Whether a synchronous push here stored name (its exit status is the proof, not an .ok).
   bool PushedHere(const std::string& name) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Whether PostgreSQL still marks name .ready.

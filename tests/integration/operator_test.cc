@@ -178,6 +178,57 @@ TEST_CASE("The operator-side host: mutual TLS, the identity handshake, EVALUATE 
   CHECK(ReadFile(host.dir / "operator.log").find("Archive 'not-created-yet'") != std::string::npos);
 }
 
+TEST_CASE("Hostile or unexpected requests to the operator host: clear statuses, empty patches, no crash") {
+  OperatorHost host;
+  auto channel = host.Channel("client");
+  id::GetPluginMetadataResponse meta;
+  REQUIRE_MESSAGE(Metadata(channel, &meta).ok(), ReadFile(host.dir / "operator.log"));
+  auto lifecycle = lc::OperatorLifecycle::NewStub(channel);
+  auto reconciler = rc::ReconcilerHooks::NewStub(channel);
+  const std::string deep_array = std::string(100000, '[') + std::string(100000, ']');
+  std::string deep_pod = Fixture("instance-pod.json");
+  deep_pod.insert(deep_pod.rfind('}'), ",\"x\":" + deep_array);
+  std::string deep_cluster = kCluster;
+  deep_cluster.insert(deep_cluster.rfind('}'), ",\"x\":" + deep_array);
+
+  // Documents nested 100,000 levels deep used to end the host (stack overflow while copying).
+  for (const auto& [cluster, object] : {std::pair{std::string(kCluster), deep_pod}, std::pair{deep_cluster, Fixture("instance-pod.json")}}) {
+    lc::OperatorLifecycleRequest req;
+    req.mutable_operation_type()->set_type(lc::OperatorOperationType::TYPE_CREATE);
+    req.set_cluster_definition(cluster);
+    req.set_object_definition(object);
+    grpc::ClientContext ctx;
+    lc::OperatorLifecycleResponse res;
+    auto st = lifecycle->LifecycleHook(&ctx, req, &res);
+    CHECK(st.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK(st.error_message().find("nested more than 10000 levels") != std::string::npos);
+  }
+  for (const auto& [cluster, resource] : {std::pair{deep_cluster, std::string(kCluster)}, std::pair{std::string(kCluster), deep_cluster}}) {
+    rc::ReconcilerHooksRequest pre;
+    pre.set_cluster_definition(cluster);
+    pre.set_resource_definition(resource);
+    grpc::ClientContext ctx;
+    rc::ReconcilerHooksResult res;
+    CHECK(reconciler->Pre(&ctx, pre, &res).error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  }
+
+  // Verbs the plugin did not subscribe to: an empty patch, not the injection.
+  for (auto verb : {lc::OperatorOperationType::TYPE_DELETE, lc::OperatorOperationType::TYPE_PATCH}) {
+    lc::OperatorLifecycleRequest req;
+    req.mutable_operation_type()->set_type(verb);
+    req.set_cluster_definition(kCluster);
+    req.set_object_definition(Fixture("instance-pod.json"));
+    grpc::ClientContext ctx;
+    lc::OperatorLifecycleResponse res;
+    REQUIRE(lifecycle->LifecycleHook(&ctx, req, &res).ok());
+    CHECK(res.json_patch().empty());
+  }
+
+  // The host is still there and serving.
+  REQUIRE(Metadata(channel, &meta).ok());
+  CHECK(meta.name() == "pgbackrest.cnpg.opera.com");
+}
+
 TEST_CASE("Clients without the trusted certificate are refused; a rotated trust takes effect without a restart") {
   OperatorHost host;
   id::GetPluginMetadataResponse meta;

@@ -3,6 +3,7 @@
 
 #include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -184,7 +185,45 @@ TEST_CASE("Bad input gets a clear status and PostgreSQL keeps the segment") {
 
   auto s = CallArchive(socket, "{ this is not json", wal_path);
   CHECK(s.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
-  CHECK(s.error_message() == "cluster definition is not a JSON object");
+  CHECK(s.error_message() == "cluster definition is not valid JSON");
+
+  // Hostile input the host used to die of (stack overflow copying the document): refused, and the
+  // host keeps serving (every call below).
+  std::string deep = cluster;
+  deep.insert(deep.rfind('}'), ",\"x\":" + std::string(100000, '[') + std::string(100000, ']'));
+  s = CallArchive(socket, deep, wal_path);
+  CHECK(s.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(s.error_message().find("nested more than 10000 levels") != std::string::npos);
+
+  // A 1 MB name is echoed cut: the client sees the reason, not "metadata size exceeds limit".
+  s = CallArchive(socket, cluster, p.pg.pgdata() + "/pg_wal/" + std::string(1 << 20, 'x'));
+  CHECK(s.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(s.error_message().size() < 1024);
+  CHECK(s.error_message().find("does not name a WAL file") != std::string::npos);
+
+  // A stanza that leaves the repository: refused naming the field; nothing written outside it.
+  json escaping = p.cluster;
+  std::string victim = p.dir / "victim";
+  escaping["spec"]["plugins"][0]["parameters"]["stanza"] = "../../../../../../../../.." + victim;
+  s = CallArchive(socket, escaping.dump(), wal_path);
+  CHECK(s.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(s.error_message().find("spec.plugins[0].parameters.stanza: ") == 0);
+  CHECK_FALSE(FileExists(victim));
+  s = CallRestore(socket, escaping.dump(), seg, p.pg.pgdata() + "/pg_wal/RECOVERYXLOG");
+  CHECK(s.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK_FALSE(FileExists(victim));
+
+  // A history file linked to a file outside PGDATA: its target is never archived.
+  std::string outside = p.dir / "outside.history";
+  p.dir.WriteFile("outside.history", "1\t0/3000000\tnot this cluster's history\n");
+  std::string linked = p.pg.pgdata() + "/pg_wal/0000000A.history";
+  REQUIRE(symlink(outside.c_str(), linked.c_str()) == 0);
+  s = CallArchive(socket, cluster, linked);
+  CHECK(s.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(s.error_message().find("is a symbolic link") != std::string::npos);
+  unlink(linked.c_str());
+  for (auto& e : std::filesystem::recursive_directory_iterator(p.repo))
+    CHECK_MESSAGE(e.path().filename().string().find("0000000A.history") == std::string::npos, e.path());
 
   s = CallArchive(socket, cluster, "pg_wal/" + seg);
   CHECK(s.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
@@ -196,7 +235,7 @@ TEST_CASE("Bad input gets a clear status and PostgreSQL keeps the segment") {
 
   s = CallArchive(socket, cluster, "/etc/passwd");
   CHECK(s.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
-  CHECK(s.error_message().find("is not inside " + p.pg.pgdata() + "/pg_wal") != std::string::npos);
+  CHECK(s.error_message().find("is not a file in " + p.pg.pgdata() + "/pg_wal") != std::string::npos);
 
   s = CallArchive(socket, cluster, p.pg.pgdata() + "/pg_wal/000000010000000000000099");
   CHECK(s.error_code() == grpc::StatusCode::NOT_FOUND);
@@ -212,7 +251,7 @@ TEST_CASE("Bad input gets a clear status and PostgreSQL keeps the segment") {
   json no_param = p.cluster;
   no_param["spec"]["plugins"][0]["parameters"] = json::object();
   s = CallArchive(socket, no_param.dump(), wal_path);
-  CHECK(s.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK(s.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
   CHECK(s.error_message() == "spec.plugins[0].parameters.pgbackrestObjectName: is required (the name of an Archive)");
 
   // An Archive name the sidecar does not know: PostgreSQL's segment stays .ready until it is fixed.
