@@ -17,11 +17,11 @@
 #include <filesystem>
 
 #include "identity.grpc.pb.h"
-#include "identity/identity.h"
-#include "identity/identity_grpc.h"
-#include "transport/unix_socket_server.h"
+#include "cnpgi_pgbackrest/identity/identity.h"
+#include "cnpgi_pgbackrest/identity/identity_grpc.h"
+#include "cnpgi_pgbackrest/transport/unix_socket_server.h"
 #include "wal.grpc.pb.h"
-#include "wal/wal_grpc.h"
+#include "cnpgi_pgbackrest/wal/wal_grpc.h"
 
 namespace {
 

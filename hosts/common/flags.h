@@ -12,8 +12,4 @@ namespace cnpgi_pgbackrest::hosts {
 std::vector<char*> NormalizeFlags(int argc, char** argv, std::vector<std::string>& storage,
                                   const std::vector<std::string>& from_env = {});
 
-// Blocks SIGTERM/SIGINT in every thread started later and returns when one arrives.
-void BlockTerminationSignals();
-int WaitForTerminationSignal();
-
 }  // namespace cnpgi_pgbackrest::hosts

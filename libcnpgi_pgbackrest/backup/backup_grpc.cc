@@ -1,6 +1,6 @@
-#include "backup/backup_grpc.h"
+#include "cnpgi_pgbackrest/backup/backup_grpc.h"
 
-#include "transport/grpc_status.h"
+#include "cnpgi_pgbackrest/transport/grpc_status.h"
 
 namespace cnpgi_pgbackrest {
 

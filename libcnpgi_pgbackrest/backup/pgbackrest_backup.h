@@ -6,7 +6,7 @@
 
 #include <chrono>
 
-#include "backup/backup.h"
+#include "cnpgi_pgbackrest/backup/backup.h"
 #include "pgbackrest/catalog.h"
 #include "pgbackrest/engine.h"
 

@@ -1,6 +1,6 @@
-#include "identity/identity.h"
+#include "cnpgi_pgbackrest/identity/identity.h"
 
-#include "version.h"
+#include "cnpgi_pgbackrest/version.h"
 
 namespace cnpgi_pgbackrest {
 

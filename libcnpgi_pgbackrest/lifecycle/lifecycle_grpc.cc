@@ -1,6 +1,6 @@
-#include "lifecycle/lifecycle_grpc.h"
+#include "cnpgi_pgbackrest/lifecycle/lifecycle_grpc.h"
 
-#include "transport/grpc_status.h"
+#include "cnpgi_pgbackrest/transport/grpc_status.h"
 
 namespace cnpgi_pgbackrest {
 

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "config/archive_catalog.h"
-#include "lifecycle/lifecycle.h"
+#include "cnpgi_pgbackrest/lifecycle/lifecycle.h"
 
 namespace cnpgi_pgbackrest {
 

@@ -1,9 +1,9 @@
-#include "metrics/metrics_grpc.h"
+#include "cnpgi_pgbackrest/metrics/metrics_grpc.h"
 
 #include <map>
 
 #include "absl/strings/str_cat.h"
-#include "transport/grpc_status.h"
+#include "cnpgi_pgbackrest/transport/grpc_status.h"
 
 namespace cnpgi_pgbackrest {
 

@@ -13,7 +13,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "backup/pgbackrest_backup.h"
-#include "metrics/metrics.h"
+#include "cnpgi_pgbackrest/metrics/metrics.h"
 #include "pgbackrest/engine.h"
 #include "wal/pgbackrest_wal_archive.h"
 

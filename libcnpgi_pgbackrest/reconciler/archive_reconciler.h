@@ -2,7 +2,7 @@
 #pragma once
 
 #include "config/archive_catalog.h"
-#include "reconciler/reconciler_hooks.h"
+#include "cnpgi_pgbackrest/reconciler/reconciler_hooks.h"
 
 namespace cnpgi_pgbackrest {
 

@@ -1,6 +1,6 @@
-#include "reconciler/reconciler_grpc.h"
+#include "cnpgi_pgbackrest/reconciler/reconciler_grpc.h"
 
-#include "transport/grpc_status.h"
+#include "cnpgi_pgbackrest/transport/grpc_status.h"
 
 namespace cnpgi_pgbackrest {
 

@@ -2,7 +2,7 @@
 #pragma once
 
 #include "pgbackrest/engine.h"
-#include "restore_job/restore_job.h"
+#include "cnpgi_pgbackrest/restore_job/restore_job.h"
 
 namespace cnpgi_pgbackrest {
 

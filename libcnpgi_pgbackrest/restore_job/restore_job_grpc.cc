@@ -1,6 +1,6 @@
-#include "restore_job/restore_job_grpc.h"
+#include "cnpgi_pgbackrest/restore_job/restore_job_grpc.h"
 
-#include "transport/grpc_status.h"
+#include "cnpgi_pgbackrest/transport/grpc_status.h"
 
 namespace cnpgi_pgbackrest {
 

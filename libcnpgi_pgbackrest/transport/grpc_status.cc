@@ -1,4 +1,4 @@
-#include "transport/grpc_status.h"
+#include "cnpgi_pgbackrest/transport/grpc_status.h"
 
 #include <string>
 

@@ -1,4 +1,4 @@
-#include "transport/tls_server.h"
+#include "cnpgi_pgbackrest/transport/tls_server.h"
 
 #include <unistd.h>
 
@@ -8,7 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "transport/tls_front.h"
-#include "transport/unix_socket_server.h"
+#include "cnpgi_pgbackrest/transport/unix_socket_server.h"
 
 namespace cnpgi_pgbackrest {
 

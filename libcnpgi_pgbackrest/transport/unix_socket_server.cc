@@ -1,4 +1,4 @@
-#include "transport/unix_socket_server.h"
+#include "cnpgi_pgbackrest/transport/unix_socket_server.h"
 
 #include <sys/socket.h>
 #include <sys/stat.h>

@@ -9,7 +9,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "pgbackrest/engine.h"
-#include "wal/wal_archive.h"
+#include "cnpgi_pgbackrest/wal/wal_archive.h"
 #include "wal/wal_push_scheduler.h"
 
 namespace cnpgi_pgbackrest {

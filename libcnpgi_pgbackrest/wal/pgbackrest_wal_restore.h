@@ -3,7 +3,7 @@
 
 #include "absl/strings/string_view.h"
 #include "pgbackrest/engine.h"
-#include "wal/wal_restore.h"
+#include "cnpgi_pgbackrest/wal/wal_restore.h"
 
 namespace cnpgi_pgbackrest {
 

@@ -1,6 +1,6 @@
-#include "wal/wal_grpc.h"
+#include "cnpgi_pgbackrest/wal/wal_grpc.h"
 
-#include "transport/grpc_status.h"
+#include "cnpgi_pgbackrest/transport/grpc_status.h"
 
 namespace cnpgi_pgbackrest {
 

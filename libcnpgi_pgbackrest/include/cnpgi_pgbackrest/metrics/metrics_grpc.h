@@ -1,12 +1,14 @@
 // gRPC adapter for the Metrics capability.
 #pragma once
 
+#include "cnpgi_pgbackrest/export.h"
+
 #include "metrics.grpc.pb.h"
-#include "metrics/metrics.h"
+#include "cnpgi_pgbackrest/metrics/metrics.h"
 
 namespace cnpgi_pgbackrest {
 
-class MetricsGrpcService final : public cnpgi::metrics::v1::Metrics::Service {
+class CNPGI_PGBACKREST_EXPORT MetricsGrpcService final : public cnpgi::metrics::v1::Metrics::Service {
  public:
   explicit MetricsGrpcService(cnpgi_pgbackrest::Metrics* metrics) : metrics_(metrics) {}
 

@@ -1,6 +1,8 @@
 // Identity capability: who the plugin is and which CNPG-I services this process serves.
 #pragma once
 
+#include "cnpgi_pgbackrest/export.h"
+
 #include <map>
 #include <string>
 #include <vector>
@@ -37,7 +39,7 @@ struct PluginMetadata {
   std::map<std::string, std::string> manifest;
 };
 
-class Identity {
+class CNPGI_PGBACKREST_EXPORT Identity {
  public:
   virtual ~Identity() = default;
   // Metadata; `name` must equal the socket file name / Service label and what users write in Clusters.
@@ -49,10 +51,10 @@ class Identity {
 };
 
 // The plugin's metadata for the given name (default pgbackrest.cnpg.opera.com).
-PluginMetadata DefaultPluginMetadata(std::string name);
+CNPGI_PGBACKREST_EXPORT PluginMetadata DefaultPluginMetadata(std::string name);
 
 // A fixed identity: metadata plus the services a host mounted.
-class StaticIdentity : public Identity {
+class CNPGI_PGBACKREST_EXPORT StaticIdentity : public Identity {
  public:
   StaticIdentity(PluginMetadata metadata, std::vector<PluginService> services)
       : metadata_(std::move(metadata)), services_(std::move(services)) {}

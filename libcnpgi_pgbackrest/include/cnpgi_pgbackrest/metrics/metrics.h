@@ -1,6 +1,8 @@
 // Metrics capability: Prometheus metrics the instance exporter asks for on every scrape (sidecar).
 #pragma once
 
+#include "cnpgi_pgbackrest/export.h"
+
 #include <map>
 #include <string>
 #include <vector>
@@ -26,7 +28,7 @@ struct MetricSample {
   std::vector<std::string> label_values;  // same count and order as variable_labels
 };
 
-class Metrics {
+class CNPGI_PGBACKREST_EXPORT Metrics {
  public:
   virtual ~Metrics() = default;
   // The metrics this plugin exports for the Cluster.

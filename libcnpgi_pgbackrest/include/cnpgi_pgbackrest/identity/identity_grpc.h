@@ -1,12 +1,14 @@
 // gRPC adapter for the Identity capability.
 #pragma once
 
+#include "cnpgi_pgbackrest/export.h"
+
 #include "identity.grpc.pb.h"
-#include "identity/identity.h"
+#include "cnpgi_pgbackrest/identity/identity.h"
 
 namespace cnpgi_pgbackrest {
 
-class IdentityGrpcService final : public cnpgi::identity::v1::Identity::Service {
+class CNPGI_PGBACKREST_EXPORT IdentityGrpcService final : public cnpgi::identity::v1::Identity::Service {
  public:
   explicit IdentityGrpcService(const Identity* identity) : identity_(identity) {}
 

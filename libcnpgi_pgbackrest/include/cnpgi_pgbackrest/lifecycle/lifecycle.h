@@ -1,6 +1,8 @@
 // Lifecycle mutation capability: patch Pods and Jobs CNPG is about to write (operator side).
 #pragma once
 
+#include "cnpgi_pgbackrest/export.h"
+
 #include <string>
 #include <vector>
 
@@ -24,7 +26,7 @@ struct LifecycleRequest {
   std::string object_definition;   // the Pod/Job JSON as CNPG serialized it, apiVersion and kind set
 };
 
-class LifecycleMutation {
+class CNPGI_PGBACKREST_EXPORT LifecycleMutation {
  public:
   virtual ~LifecycleMutation() = default;
   // The (group, kind, verbs) this plugin wants to see.

@@ -1,12 +1,14 @@
 // gRPC adapter for the lifecycle capability (OperatorLifecycle service).
 #pragma once
 
-#include "lifecycle/lifecycle.h"
+#include "cnpgi_pgbackrest/export.h"
+
+#include "cnpgi_pgbackrest/lifecycle/lifecycle.h"
 #include "operator_lifecycle.grpc.pb.h"
 
 namespace cnpgi_pgbackrest {
 
-class LifecycleGrpcService final : public cnpgi::operator_lifecycle::v1::OperatorLifecycle::Service {
+class CNPGI_PGBACKREST_EXPORT LifecycleGrpcService final : public cnpgi::operator_lifecycle::v1::OperatorLifecycle::Service {
  public:
   explicit LifecycleGrpcService(LifecycleMutation* mutation) : mutation_(mutation) {}
 

@@ -1,12 +1,14 @@
 // gRPC adapter for the Backup capability.
 #pragma once
 
+#include "cnpgi_pgbackrest/export.h"
+
 #include "backup.grpc.pb.h"
-#include "backup/backup.h"
+#include "cnpgi_pgbackrest/backup/backup.h"
 
 namespace cnpgi_pgbackrest {
 
-class BackupGrpcService final : public cnpgi::backup::v1::Backup::Service {
+class CNPGI_PGBACKREST_EXPORT BackupGrpcService final : public cnpgi::backup::v1::Backup::Service {
  public:
   explicit BackupGrpcService(cnpgi_pgbackrest::Backup* backup) : backup_(backup) {}
 

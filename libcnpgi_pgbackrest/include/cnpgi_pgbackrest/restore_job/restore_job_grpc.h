@@ -1,12 +1,14 @@
 // gRPC adapter for the RestoreJobHooks capability.
 #pragma once
 
+#include "cnpgi_pgbackrest/export.h"
+
 #include "restore_job.grpc.pb.h"
-#include "restore_job/restore_job.h"
+#include "cnpgi_pgbackrest/restore_job/restore_job.h"
 
 namespace cnpgi_pgbackrest {
 
-class RestoreJobGrpcService final : public cnpgi::wal::v1::RestoreJobHooks::Service {
+class CNPGI_PGBACKREST_EXPORT RestoreJobGrpcService final : public cnpgi::wal::v1::RestoreJobHooks::Service {
  public:
   explicit RestoreJobGrpcService(RestoreJob* restore) : restore_(restore) {}
 

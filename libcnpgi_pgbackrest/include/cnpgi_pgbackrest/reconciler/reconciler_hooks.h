@@ -1,6 +1,8 @@
 // Reconciler hooks capability: run before/after CNPG reconciles a Cluster or a Backup (operator side).
 #pragma once
 
+#include "cnpgi_pgbackrest/export.h"
+
 #include <chrono>
 #include <string>
 #include <vector>
@@ -25,7 +27,7 @@ struct ReconcilerResult {
   std::chrono::seconds requeue_after{0};
 };
 
-class ReconcilerHooks {
+class CNPGI_PGBACKREST_EXPORT ReconcilerHooks {
  public:
   virtual ~ReconcilerHooks() = default;
   // The kinds to be called for.

@@ -1,13 +1,15 @@
 // gRPC adapter for the WAL capability (archive and restore).
 #pragma once
 
+#include "cnpgi_pgbackrest/export.h"
+
 #include "wal.grpc.pb.h"
-#include "wal/wal_archive.h"
-#include "wal/wal_restore.h"
+#include "cnpgi_pgbackrest/wal/wal_archive.h"
+#include "cnpgi_pgbackrest/wal/wal_restore.h"
 
 namespace cnpgi_pgbackrest {
 
-class WalGrpcService final : public cnpgi::wal::v1::WAL::Service {
+class CNPGI_PGBACKREST_EXPORT WalGrpcService final : public cnpgi::wal::v1::WAL::Service {
  public:
   // Either may be null: only what is given is advertised.
   WalGrpcService(WalArchive* archive, WalRestore* restore) : archive_(archive), restore_(restore) {}

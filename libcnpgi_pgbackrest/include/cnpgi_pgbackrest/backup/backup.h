@@ -1,6 +1,8 @@
 // Backup capability: take a base backup of the local instance for a CNPG Backup (sidecar).
 #pragma once
 
+#include "cnpgi_pgbackrest/export.h"
+
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -32,7 +34,7 @@ struct BackupResult {
   std::map<std::string, std::string> metadata;
 };
 
-class Backup {
+class CNPGI_PGBACKREST_EXPORT Backup {
  public:
   virtual ~Backup() = default;
   // Runs the backup; OK only when it and the WAL needed to restore it are in the repository.

@@ -1,6 +1,8 @@
 // WAL archive capability: store one WAL file PostgreSQL asked to archive.
 #pragma once
 
+#include "cnpgi_pgbackrest/export.h"
+
 #include <functional>
 #include <optional>
 #include <string>
@@ -17,7 +19,7 @@ struct WalArchiveRequest {
   std::function<bool()> cancelled;
 };
 
-class WalArchive {
+class CNPGI_PGBACKREST_EXPORT WalArchive {
  public:
   virtual ~WalArchive() = default;
   // OK only once the file is stored in every repository of the Archive.

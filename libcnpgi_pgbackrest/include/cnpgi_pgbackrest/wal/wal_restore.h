@@ -1,6 +1,8 @@
 // WAL restore capability: fetch one WAL file PostgreSQL asked for during recovery or replication.
 #pragma once
 
+#include "cnpgi_pgbackrest/export.h"
+
 #include <functional>
 #include <string>
 
@@ -19,7 +21,7 @@ struct WalRestoreRequest {
   std::function<bool()> cancelled;
 };
 
-class WalRestore {
+class CNPGI_PGBACKREST_EXPORT WalRestore {
  public:
   virtual ~WalRestore() = default;
   // OK only when the complete file is at destination_file_name; NOT_FOUND when the archive lacks it.

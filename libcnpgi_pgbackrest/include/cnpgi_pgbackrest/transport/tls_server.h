@@ -1,6 +1,8 @@
 // A gRPC server over TCP with mutual TLS, as CNPG's operator dials plugins.
 #pragma once
 
+#include "cnpgi_pgbackrest/export.h"
+
 #include <chrono>
 #include <memory>
 #include <string>
@@ -22,7 +24,7 @@ struct MutualTlsOptions {
 class TlsFront;
 
 // A gRPC server reachable only through mutual TLS 1.3.
-struct MutualTlsServer {
+struct CNPGI_PGBACKREST_EXPORT MutualTlsServer {
   std::unique_ptr<grpc::Server> grpc;  // plaintext, on a private Unix socket
   std::unique_ptr<TlsFront> front;     // TLS termination on the TCP address
   std::string private_dir;
@@ -31,7 +33,7 @@ struct MutualTlsServer {
 
 // Starts services behind options.address: TLS 1.3 only, a client certificate the client_cert file
 // vouches for, certificate files re-read when they change. (gRPC 1.51's own TLS cannot require 1.3.)
-absl::StatusOr<std::unique_ptr<MutualTlsServer>> StartMutualTlsServer(const MutualTlsOptions& options,
+CNPGI_PGBACKREST_EXPORT absl::StatusOr<std::unique_ptr<MutualTlsServer>> StartMutualTlsServer(const MutualTlsOptions& options,
                                                                      const std::vector<grpc::Service*>& services);
 
 }  // namespace cnpgi_pgbackrest

@@ -1,12 +1,14 @@
 // gRPC adapter for the reconciler hooks capability.
 #pragma once
 
+#include "cnpgi_pgbackrest/export.h"
+
 #include "reconciler.grpc.pb.h"
-#include "reconciler/reconciler_hooks.h"
+#include "cnpgi_pgbackrest/reconciler/reconciler_hooks.h"
 
 namespace cnpgi_pgbackrest {
 
-class ReconcilerGrpcService final : public cnpgi::reconciler::v1::ReconcilerHooks::Service {
+class CNPGI_PGBACKREST_EXPORT ReconcilerGrpcService final : public cnpgi::reconciler::v1::ReconcilerHooks::Service {
  public:
   explicit ReconcilerGrpcService(ReconcilerHooks* hooks) : hooks_(hooks) {}
 

@@ -1,6 +1,8 @@
 // Restore-job capability: fill PGDATA from a backup when a Cluster bootstraps from an archive (sidecar).
 #pragma once
 
+#include "cnpgi_pgbackrest/export.h"
+
 #include <functional>
 #include <optional>
 #include <string>
@@ -21,7 +23,7 @@ struct RestoreJobResult {
   std::vector<std::string> envs;  // NAME=VALUE for PostgreSQL during recovery
 };
 
-class RestoreJob {
+class CNPGI_PGBACKREST_EXPORT RestoreJob {
  public:
   virtual ~RestoreJob() = default;
   // Restores the backup the Cluster's recovery target selects into PGDATA.

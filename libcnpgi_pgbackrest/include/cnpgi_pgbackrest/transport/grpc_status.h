@@ -1,6 +1,8 @@
 // The one place where library statuses become gRPC statuses.
 #pragma once
 
+#include "cnpgi_pgbackrest/export.h"
+
 #include <functional>
 
 #include <grpcpp/grpcpp.h>
@@ -10,9 +12,9 @@
 namespace cnpgi_pgbackrest {
 
 // Same code, same message: CNPG shows the message to users (Backup.status.error, Cluster conditions).
-grpc::Status ToGrpcStatus(const absl::Status& status);
+CNPGI_PGBACKREST_EXPORT grpc::Status ToGrpcStatus(const absl::Status& status);
 
 // A cancellation check for long calls: true once the client went away.
-std::function<bool()> CancelledBy(grpc::ServerContext* context);
+CNPGI_PGBACKREST_EXPORT std::function<bool()> CancelledBy(grpc::ServerContext* context);
 
 }  // namespace cnpgi_pgbackrest

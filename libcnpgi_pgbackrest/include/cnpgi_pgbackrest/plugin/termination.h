@@ -1,0 +1,15 @@
+// Termination signals for a plugin process: SIGTERM (Kubernetes stopping the Pod) and SIGINT.
+#pragma once
+
+#include "cnpgi_pgbackrest/export.h"
+
+namespace cnpgi_pgbackrest {
+
+// Blocks SIGTERM and SIGINT in this thread and every thread started after it (and ignores
+// SIGPIPE), so that only WaitForTerminationSignal sees them. Call before starting any thread.
+CNPGI_PGBACKREST_EXPORT void BlockTerminationSignals();
+
+// Returns the signal once one arrives.
+CNPGI_PGBACKREST_EXPORT int WaitForTerminationSignal();
+
+}  // namespace cnpgi_pgbackrest

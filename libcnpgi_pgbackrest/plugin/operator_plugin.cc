@@ -1,0 +1,65 @@
+#include "cnpgi_pgbackrest/plugin/operator_plugin.h"
+
+#include <iostream>
+#include <thread>
+
+#include "cnpgi_pgbackrest/lifecycle/lifecycle_grpc.h"
+#include "cnpgi_pgbackrest/plugin/termination.h"
+#include "cnpgi_pgbackrest/reconciler/reconciler_grpc.h"
+#include "cnpgi_pgbackrest/version.h"
+#include "common/log.h"
+
+namespace cnpgi_pgbackrest {
+
+class OperatorPlugin::Services {
+ public:
+  explicit Services(OperatorCapabilities& c) : lifecycle(&c.lifecycle()), reconciler(&c.reconciler()) {}
+  LifecycleGrpcService lifecycle;
+  ReconcilerGrpcService reconciler;
+};
+
+OperatorPlugin::OperatorPlugin(std::unique_ptr<OperatorCapabilities> capabilities)
+    : capabilities_(std::move(capabilities)), services_(std::make_unique<Services>(*capabilities_)) {}
+OperatorPlugin::~OperatorPlugin() = default;
+
+absl::StatusOr<std::unique_ptr<OperatorPlugin>> OperatorPlugin::Create(const OperatorOptions& options) {
+  auto capabilities = OperatorCapabilities::Create(options);
+  if (!capabilities.ok()) return capabilities.status();
+  return std::unique_ptr<OperatorPlugin>(new OperatorPlugin(std::move(*capabilities)));
+}
+
+OperatorCapabilities& OperatorPlugin::capabilities() { return *capabilities_; }
+
+void OperatorPlugin::Mount(PluginServices& services) {
+  services.Add(PluginService::kLifecycle, &services_->lifecycle);
+  services.Add(PluginService::kReconcilerHooks, &services_->reconciler);
+  // Every instance Pod of a Cluster using the plugin gets the sidecar (the lifecycle hook puts it
+  // there), so the instance manager may rely on it: a capability without a service of its own.
+  services.Add(PluginService::kInstanceSidecarInjection, &services_->lifecycle);
+}
+
+int RunOperator(const OperatorOptions& options, const MutualTlsOptions& tls) {
+  BlockTerminationSignals();
+  auto plugin = OperatorPlugin::Create(options);
+  if (!plugin.ok()) {
+    std::cerr << "cannot start the operator-side server: " << plugin.status().message() << "\n";
+    return 2;
+  }
+  PluginServices services(DefaultPluginMetadata(options.plugin_name));
+  (*plugin)->Mount(services);
+  auto server = StartMutualTlsServer(tls, services.All());
+  if (!server.ok()) {
+    std::cerr << "cannot start the operator-side server: " << server.status().message() << "\n";
+    return 1;
+  }
+  Log("info", "operator-side server listening", {{"address", tls.address}, {"version", kPluginVersion}});
+  std::thread waiter([&] {
+    WaitForTerminationSignal();
+    (*server)->grpc->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  });
+  (*server)->grpc->Wait();
+  waiter.join();
+  return 0;
+}
+
+}  // namespace cnpgi_pgbackrest
