@@ -8,6 +8,7 @@
 //   cnpgi-instance-standin backup --cluster-json=F --backup-json=B    (prints the Backup status as JSON)
 //   cnpgi-instance-standin restore --cluster-json=F                   (prints restore_config and envs as JSON)
 //   cnpgi-instance-standin metrics --cluster-json=F                   (one scrape, Prometheus text on stdout)
+//   cnpgi-instance-standin handshake --cluster-json=F                 (prints what each plugin advertised as JSON)
 //
 // Environment as in the Pod: POD_NAME, PGDATA. CNPGI_STANDIN_CLUSTER_JSON and
 // CNPGI_STANDIN_PLUGINS_DIR stand in for the instance manager's local Cluster cache, so
@@ -341,6 +342,19 @@ int Restore(const Options& opt, json cluster) {
   Fail("no plugin supports the restore job hooks capability");
 }
 
+// The handshake only: for each enabled plugin, the services and RPCs the instance manager learned.
+int Handshake(const Options& opt, const json& cluster) {
+  std::set<std::string> enabled;
+  for (const auto& e : cluster["spec"].value("plugins", json::array()))
+    if (Enabled(e)) enabled.insert(e.value("name", ""));
+  json out = json::object();
+  for (const auto& p : LoadPlugins(opt, enabled))
+    out[p.name] = {{"services", p.services}, {"wal", p.wal_rpcs}, {"backup", p.backup_rpcs},
+                   {"restore_job", p.restore_kinds}};
+  std::cout << out.dump() << "\n";
+  return 0;
+}
+
 // One scrape of the instance exporter (pkg/management/postgres/metrics/collector.go): Define and
 // Collect for each plugin with the Metrics service; a sample without a definition, a missing
 // value_type or a wrong number of label values fails that plugin's collection.
@@ -425,5 +439,6 @@ int main(int argc, char** argv) {
   if (opt.command == "backup") return Backup(opt, cluster);
   if (opt.command == "restore") return Restore(opt, cluster);
   if (opt.command == "metrics") return Metrics(opt, cluster);
+  if (opt.command == "handshake") return Handshake(opt, cluster);
   Fail("unknown command '" + opt.command + "' (wal-archive, wal-restore, backup, restore, metrics)", 2);
 }
