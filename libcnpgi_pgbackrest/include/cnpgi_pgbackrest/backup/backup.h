@@ -37,7 +37,11 @@ struct BackupResult {
 class CNPGI_PGBACKREST_EXPORT Backup {
  public:
   virtual ~Backup() = default;
-  // Runs the backup; OK only when it and the WAL needed to restore it are in the repository.
+  // Runs the backup on the local instance and blocks until it ends (hours for a large database:
+  // request.cancelled() stops it). May be called from any thread; a second Backup while one runs
+  // waits for pgBackRest's lock or fails with its reason. OK only when the backup and the WAL
+  // needed to restore it are in the repository. INVALID_ARGUMENT for bad parameters (nothing ran),
+  // FAILED_PRECONDITION when this instance cannot take it, others as WalArchive::Archive.
   virtual absl::StatusOr<BackupResult> Run(const BackupRequest& request) = 0;
 };
 

@@ -31,7 +31,10 @@ class CNPGI_PGBACKREST_EXPORT LifecycleMutation {
   virtual ~LifecycleMutation() = default;
   // The (group, kind, verbs) this plugin wants to see.
   virtual std::vector<LifecycleSubscription> Subscriptions() const = 0;
-  // An RFC 6902 JSON patch against object_definition; empty means no change.
+  // An RFC 6902 JSON patch against object_definition; empty means no change. Called from any
+  // thread for every write subscribed to (and, by some CNPG versions, others: those get an empty
+  // patch). Must be idempotent: EVALUATE then CREATE on the evaluated object gives an empty patch.
+  // INVALID_ARGUMENT for malformed definitions; the Archive lookup's status when one is missing.
   virtual absl::StatusOr<std::string> Mutate(const LifecycleRequest& request) = 0;
 };
 

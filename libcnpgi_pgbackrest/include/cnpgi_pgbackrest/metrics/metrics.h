@@ -33,7 +33,8 @@ class CNPGI_PGBACKREST_EXPORT Metrics {
   virtual ~Metrics() = default;
   // The metrics this plugin exports for the Cluster.
   virtual std::vector<MetricDefinition> Define(const std::string& cluster_definition) = 0;
-  // Current values; every sample's fq_name is one Define returned.
+  // Current values; every sample's fq_name is one Define returned. Both are called on every
+  // scrape, from any thread, and must answer quickly (no waiting on object storage).
   virtual absl::StatusOr<std::vector<MetricSample>> Collect(const std::string& cluster_definition) = 0;
 };
 

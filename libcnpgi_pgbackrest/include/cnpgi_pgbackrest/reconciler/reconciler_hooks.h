@@ -32,7 +32,8 @@ class CNPGI_PGBACKREST_EXPORT ReconcilerHooks {
   virtual ~ReconcilerHooks() = default;
   // The kinds to be called for.
   virtual std::vector<ReconciledKind> Kinds() const = 0;
-  // Before the reconcile loop's writes; REQUEUE keeps the object waiting.
+  // Before the reconcile loop's writes; REQUEUE keeps the object waiting. Any thread, often; must
+  // not block on slow services. INVALID_ARGUMENT for malformed definitions.
   virtual absl::StatusOr<ReconcilerResult> Pre(const ReconcilerRequest& request) = 0;
   // After a successful loop.
   virtual absl::StatusOr<ReconcilerResult> Post(const ReconcilerRequest& request) = 0;

@@ -26,7 +26,10 @@ struct RestoreJobResult {
 class CNPGI_PGBACKREST_EXPORT RestoreJob {
  public:
   virtual ~RestoreJob() = default;
-  // Restores the backup the Cluster's recovery target selects into PGDATA.
+  // Restores the backup the Cluster's recovery target selects into an empty PGDATA, once per
+  // bootstrap (any thread; blocks until done). INVALID_ARGUMENT for a malformed recovery target,
+  // NOT_FOUND for an unknown backupID, FAILED_PRECONDITION when no backup can reach the target,
+  // PGDATA is not empty or the repository cannot be read: nothing is written in those cases.
   virtual absl::StatusOr<RestoreJobResult> Restore(const RestoreJobRequest& request) = 0;
 };
 

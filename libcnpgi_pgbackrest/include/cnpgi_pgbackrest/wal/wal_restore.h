@@ -24,7 +24,11 @@ struct WalRestoreRequest {
 class CNPGI_PGBACKREST_EXPORT WalRestore {
  public:
   virtual ~WalRestore() = default;
-  // OK only when the complete file is at destination_file_name; NOT_FOUND when the archive lacks it.
+  // Called for every file PostgreSQL's restore_command asks for, from any thread, possibly at
+  // once. OK only when the complete file is at destination_file_name (never a partial one).
+  //   NOT_FOUND     the archive lacks the file (PostgreSQL then ends recovery or tries streaming)
+  //   OUT_OF_RANGE  the archive ran out and streaming can take over (answered once)
+  //   others        as WalArchive::Archive
   virtual absl::Status Restore(const WalRestoreRequest& request) = 0;
 };
 
