@@ -5,17 +5,39 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 
 #include "absl/strings/str_cat.h"
 
 namespace cnpgi_pgbackrest {
 
-std::string ReadFileText(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    int err = errno;
+    std::string why = absl::StrCat("cannot read ", path, ": ", std::strerror(err));
+    if (err == ENOENT || err == ENOTDIR) return absl::NotFoundError(why);
+    if (err == EACCES || err == EPERM) return absl::PermissionDeniedError(why);
+    return absl::InternalError(why);
+  }
+  std::string out;
+  char buf[65536];
+  while (true) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n > 0) {
+      out.append(buf, static_cast<std::size_t>(n));
+    } else if (n == 0) {
+      break;
+    } else if (errno != EINTR) {
+      int err = errno;
+      close(fd);
+      return absl::InternalError(absl::StrCat("cannot read ", path, ": ", std::strerror(err)));
+    }
+  }
+  close(fd);
+  return out;
 }
+
+std::string ReadFileText(const std::string& path) { return ReadFile(path).value_or(""); }
 
 absl::Status WriteFileAtomically(const std::string& path, const std::string& content) {
   std::string tmp = absl::StrCat(path, ".tmp.", getpid());

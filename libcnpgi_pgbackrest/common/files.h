@@ -4,10 +4,14 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 
 namespace cnpgi_pgbackrest {
 
-// The file's contents; empty when it cannot be read.
+// The whole file; NOT_FOUND, PERMISSION_DENIED or INTERNAL naming the path and the reason.
+absl::StatusOr<std::string> ReadFile(const std::string& path);
+
+// The file's contents; empty when it cannot be read (for files whose absence means "nothing").
 std::string ReadFileText(const std::string& path);
 
 // Atomically replaces path with content (mode 0600): readers never see half a file.

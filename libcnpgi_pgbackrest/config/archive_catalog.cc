@@ -2,12 +2,11 @@
 #include "config/archive_catalog.h"
 
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/files.h"
 
 namespace cnpgi_pgbackrest {
 
@@ -27,11 +26,9 @@ absl::StatusOr<std::unique_ptr<StaticArchiveCatalog>> LoadArchiveCatalog(const s
   std::string text;
   std::string source;
   if (!path.empty()) {
-    std::ifstream in(path);
-    if (!in) return absl::NotFoundError(absl::StrCat("cannot read Archive definitions from ", path));
-    std::ostringstream s;
-    s << in.rdbuf();
-    text = s.str();
+    auto read = ReadFile(path);
+    if (!read.ok()) return read.status();
+    text = std::move(*read);
     source = path;
   } else {
     const char* env = std::getenv(std::string(kArchivesEnvVar).c_str());

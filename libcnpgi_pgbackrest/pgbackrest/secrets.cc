@@ -1,11 +1,10 @@
 #include "pgbackrest/secrets.h"
 
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "common/files.h"
 
 namespace cnpgi_pgbackrest {
 
@@ -23,12 +22,11 @@ absl::StatusOr<std::string> EnvSecretResolver::Resolve(const SecretKeyRef& ref) 
 
 absl::StatusOr<std::string> DirectorySecretResolver::Resolve(const SecretKeyRef& ref) const {
   std::string path = absl::StrCat(dir_, "/", ref.name, "/", ref.key);
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return absl::NotFoundError(absl::StrCat("Secret '", ref.name, "' key '", ref.key, "' is not mounted at ", path));
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
+  auto value = ReadFile(path);
+  if (!value.ok())
+    return absl::Status(value.status().code(), absl::StrCat("Secret '", ref.name, "' key '", ref.key,
+                                                            "' is not mounted at ", path, " (", value.status().message(), ")"));
+  return value;
 }
 
 absl::StatusOr<std::string> ChainSecretResolver::Resolve(const SecretKeyRef& ref) const {

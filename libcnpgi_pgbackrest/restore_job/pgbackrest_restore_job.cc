@@ -1,8 +1,6 @@
 #include "restore_job/pgbackrest_restore_job.h"
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
@@ -13,6 +11,7 @@
 #include "pgbackrest/catalog.h"
 #include "restore_job/recovery_target.h"
 #include "common/json.h"
+#include "common/files.h"
 
 namespace cnpgi_pgbackrest {
 namespace {
@@ -34,12 +33,11 @@ absl::Status RequireEmptyDataDirectory(const std::string& pgdata) {
 // the postgres container does not have; CNPG writes its own, so drop them.
 absl::Status ScrubRecoverySettings(const std::string& pgdata) {
   std::string path = pgdata + "/postgresql.auto.conf";
-  std::ifstream in(path);
-  if (!in) return absl::OkStatus();
-  std::stringstream buf;
-  buf << in.rdbuf();
+  auto text = ReadFile(path);
+  if (absl::IsNotFound(text.status())) return absl::OkStatus();
+  if (!text.ok()) return text.status();
   std::string kept;
-  for (absl::string_view line : absl::StrSplit(buf.str(), '\n')) {
+  for (absl::string_view line : absl::StrSplit(*text, '\n')) {
     absl::string_view key = absl::StripLeadingAsciiWhitespace(line);
     if (absl::StartsWith(key, "restore_command") || absl::StartsWith(key, "recovery_target") ||
         absl::StartsWith(key, "archive_cleanup_command") || absl::StartsWith(key, "recovery_end_command"))
@@ -47,10 +45,7 @@ absl::Status ScrubRecoverySettings(const std::string& pgdata) {
     absl::StrAppend(&kept, line, "\n");
   }
   while (absl::EndsWith(kept, "\n\n")) kept.pop_back();
-  std::ofstream out(path, std::ios::trunc);
-  out << kept;
-  if (!out) return absl::InternalError(absl::StrCat("cannot rewrite ", path));
-  return absl::OkStatus();
+  return WriteFileAtomically(path, kept);
 }
 
 // spec.walStorage: WAL lives on its own volume and pg_wal is a symlink to it.
