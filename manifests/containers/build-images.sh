@@ -140,7 +140,8 @@ fi
 if ! podman image exists "$base_ref"; then
   step "podman import $base_ref"
   podman import --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-    --change 'CMD ["/bin/bash"]' "$base_tar" "$base_ref" >/dev/null
+    --change 'CMD ["/bin/bash"]' "$base_tar" "$base_ref" >"$work/import.log" 2>&1 ||
+    { cat "$work/import.log" >&2; exit 1; }
 fi
 
 # --- 2. the project, installed into a staging directory ----------------------------------------
