@@ -130,7 +130,8 @@ base_ref=localhost/cnpgi-pgbackrest/debian:bookworm-$base_key
 base_tar=$cache/debian-bookworm-$base_key.tar
 if ((refresh)); then
   rm -f "$cache"/debian-bookworm-*.tar "$cache"/runtime-*.tar
-  podman rmi -f "$base_ref" >/dev/null 2>&1 || true
+  podman images --format '{{.Repository}}:{{.Tag}}' --filter 'reference=localhost/cnpgi-pgbackrest/*' |
+    xargs -r podman rmi -f >/dev/null 2>&1 || true
 fi
 if [[ ! -f $base_tar ]]; then
   step "debootstrap --variant=minbase bookworm from $mirror"
@@ -182,25 +183,25 @@ runtime_layer() {
   local image=$1 uid=$2 user=$3 home=$4 pgbr=$5
   shift 5
   local packages="$*"
-  local key
+  local key name=runtime-$image-$pgbr  # one cache entry per image and pgBackRest source
   key=$(printf '%s\n' "$base_ref" "$uid" "$user" "$home" "$pgbr" "$packages" | cat - "$here/Containerfile.runtime" | sha)
-  local ref=localhost/cnpgi-pgbackrest/runtime-$image:$key archive=$cache/runtime-$image-$key.tar
+  local ref=localhost/cnpgi-pgbackrest/$name:$key archive=$cache/$name-$key.tar
   if ! podman image exists "$ref"; then
     if [[ -f $archive ]]; then
       step "$image: podman load $ref from the cache" >&2
       podman load -q -i "$archive" >/dev/null
     else
-      step "$image: runtime layer $ref (apt-get install $packages${pgbr:+, pgbackrest: $pgbr})" >&2
-      rm -f "$cache/runtime-$image-"*.tar
+      step "$image: runtime layer $ref (apt-get install $packages, pgBackRest: $pgbr)" >&2
       buildah bud --isolation=chroot --pull=never --layers=false -q -f "$here/Containerfile.runtime" \
         --build-arg BASE="$base_ref" --build-arg USER_ID="$uid" --build-arg USER_NAME="$user" \
         --build-arg USER_HOME="$home" --build-arg PGBACKREST="$pgbr" --build-arg PACKAGES="$packages" \
         -t "$ref" "$work/empty" >"$work/runtime-$image.log" 2>&1 || { cat "$work/runtime-$image.log" >&2; return 1; }
+      rm -f "$cache/$name-"*.tar
       podman save -q --format oci-archive -o "$archive.tmp" "$ref" && mv "$archive.tmp" "$archive"
     fi
   fi
-  # Older runtime layers of this image take disk space for nothing (vfs copies every layer).
-  podman images --format '{{.Repository}}:{{.Tag}}' --filter "reference=localhost/cnpgi-pgbackrest/runtime-$image" |
+  # Older runtime layers of this kind take disk space for nothing (vfs copies every layer).
+  podman images --format '{{.Repository}}:{{.Tag}}' --filter "reference=localhost/cnpgi-pgbackrest/$name" |
     grep -vxF "$ref" | xargs -r podman rmi -f >/dev/null 2>&1 || true
   echo "$ref"
 }
@@ -233,8 +234,9 @@ build_image() {
   runtime=$(runtime_layer "$image" "$uid" "$user" "$home" "$pgbr" "${packages[@]}")
   local ref=$registry/$image:$tag old key
   echo "$ref" >"$work/$image.ref"
-  # An image built from the same runtime layer, Containerfile and files is kept as it is.
-  key=$( (echo "$runtime $tag"; cat "$here/Containerfile.$image"; cd "$ctx" && find . -type f -o -type l | sort |
+  # An image built from the same runtime layer (by id: --refresh rebuilds it under the same name),
+  # Containerfile and files is kept as it is.
+  key=$( (podman image inspect --format '{{.Id}}' "$runtime"; echo "$tag"; cat "$here/Containerfile.$image"; cd "$ctx" && find . -type f -o -type l | sort |
     xargs sha256sum) | sha)
   old=$(podman image inspect --format '{{.Id}} {{index .Labels "io.cnpgi-pgbackrest.build-key"}}' "$ref" 2>/dev/null || true)
   if [[ ${old#* } == "$key" ]]; then
