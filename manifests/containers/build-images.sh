@@ -62,6 +62,13 @@ fi
 # The same storage for podman and buildah: vfs works on these machines (no overlay mount needed).
 podman() { command podman --storage-driver=vfs "$@"; }
 buildah() { command buildah --storage-driver=vfs "$@"; }
+# remove_images PATTERN [KEEP]: the images named like PATTERN (a podman reference filter), but KEEP.
+remove_images() {
+  local name
+  podman images --format '{{.Repository}}:{{.Tag}}' --filter "reference=$1" | while read -r name; do
+    [[ $name == "${2:-}" ]] || podman rmi -f "$name" >/dev/null 2>&1 || true
+  done
+}
 
 cache=${CNPGI_IMAGE_CACHE:-/var/cache/cnpgi-pgbackrest}
 mkdir -p "$cache"
@@ -130,8 +137,7 @@ base_ref=localhost/cnpgi-pgbackrest/debian:bookworm-$base_key
 base_tar=$cache/debian-bookworm-$base_key.tar
 if ((refresh)); then
   rm -f "$cache"/debian-bookworm-*.tar "$cache"/runtime-*.tar
-  podman images --format '{{.Repository}}:{{.Tag}}' --filter 'reference=localhost/cnpgi-pgbackrest/*' |
-    xargs -r podman rmi -f >/dev/null 2>&1 || true
+  remove_images 'localhost/cnpgi-pgbackrest/*'
 fi
 if [[ ! -f $base_tar ]]; then
   step "debootstrap --variant=minbase bookworm from $mirror"
@@ -201,8 +207,7 @@ runtime_layer() {
     fi
   fi
   # Older runtime layers of this kind take disk space for nothing (vfs copies every layer).
-  podman images --format '{{.Repository}}:{{.Tag}}' --filter "reference=localhost/cnpgi-pgbackrest/$name" |
-    grep -vxF "$ref" | xargs -r podman rmi -f >/dev/null 2>&1 || true
+  remove_images "localhost/cnpgi-pgbackrest/$name" "$ref"
   echo "$ref"
 }
 

@@ -134,8 +134,7 @@ start_sidecar() {
     serve --plugin-path="$scratch/plugins" --work-dir="$scratch/work" --pgdata="$scratch/pg-data" \
     --pg-socket-dir="$scratch/pg-sock" --pg-port=5432 --archives-file="$scratch/archives.json" \
     --wal-push-parallel=2 >/dev/null
-  local i
-  for i in $(seq 1 100); do
+  for _ in $(seq 1 100); do
     if as_pg "$host_sidecar" probe --plugin-path="$scratch/plugins" --probe-timeout=1s >/dev/null 2>&1; then
       return 0
     fi
@@ -149,8 +148,7 @@ sql() { as_pg env PGOPTIONS='-c client_min_messages=warning' psql -X -A -t -q -v
 switch_wal() { sql "CREATE TABLE IF NOT EXISTS filler(x int); INSERT INTO filler SELECT generate_series(1, 100); SELECT pg_walfile_name(pg_switch_wal())"; }
 ready_count() { find "$scratch/pg-data/pg_wal/archive_status" -name '*.ready' | wc -l; }
 wait_archived() {  # until PostgreSQL has no .ready segment left (bounded)
-  local i
-  for i in $(seq 1 600); do (($(ready_count) == 0)) && return 0; sleep 0.1; done
+  for _ in $(seq 1 600); do (($(ready_count) == 0)) && return 0; sleep 0.1; done
   return 1
 }
 in_repo() { [[ -n $(find "$scratch/repo/archive/cluster-example" -name "$1-*" 2>/dev/null) ]]; }
@@ -177,7 +175,7 @@ check "sidecar image user: $v" test "$v" = "26:26 postgres:x:26:26::/var/lib/pos
 as_pg "$pg_bin/pg_ctl" -D "$scratch/pg-data" -l "$scratch/pg.log" -w -t 60 start >/dev/null
 pg_started=1
 segments=()
-for i in 1 2 3; do segments+=("$(switch_wal)"); done
+for _ in 1 2 3; do segments+=("$(switch_wal)"); done
 if wait_archived; then
   ok "PostgreSQL archived ${segments[*]} through CNPG's wal-archive and the sidecar container"
 else
@@ -224,10 +222,10 @@ backlog() {
   sql "ALTER SYSTEM SET archive_command = '/bin/false'" && sql "SELECT pg_reload_conf()" >/dev/null
   sleep 0.3
   podman rm -f "$sidecar" >/dev/null
-  local backlog=() s i
-  for i in 1 2 3 4 5 6; do backlog+=("$(switch_wal)"); done
+  local backlog=() s
+  for _ in 1 2 3 4 5 6; do backlog+=("$(switch_wal)"); done
   start_sidecar "$@" || { echo "sidecar did not restart" >&2; return 1; }
-  for i in $(seq 1 600); do
+  for _ in $(seq 1 600); do
     local all=1
     for s in "${backlog[@]}"; do in_repo "$s" && [[ -f $scratch/work/local/spool/archive/cluster-example/out/$s.ok ]] || all=0; done
     ((all)) && break
@@ -237,7 +235,7 @@ backlog() {
   local n
   n=$(async_pushes)
   [[ ${n:-0} != 0 ]] || { echo "the backlog was not pushed by pgBackRest's async worker (async pushes: ${n:-none})" >&2; return 1; }
-  for i in $(seq 1 300); do pgbackrest_running || break; sleep 0.1; done
+  for _ in $(seq 1 300); do pgbackrest_running || break; sleep 0.1; done
   pgbackrest_running && { echo "pgBackRest's async worker still runs after 30 s" >&2; return 1; }
   sleep 0.5  # a reaper that is slow to wait still counts as one
   zombies >"$scratch/zombies"
@@ -294,7 +292,7 @@ podman run -d --name "$operator" --network=host "${run_flags[@]}" -v "$tls:$tls:
   --server-cert="$tls/server.crt" --server-key="$tls/server.key" --client-cert="$tls/client.crt" \
   --server-address="127.0.0.1:$port" --sidecar-image="$sidecar_image" \
   --archives-file="$scratch/archives.json" >/dev/null
-for i in $(seq 1 100); do
+for _ in $(seq 1 100); do
   podman logs "$operator" 2>&1 | grep -q listening && break
   sleep 0.1
 done
