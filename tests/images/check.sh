@@ -1,7 +1,7 @@
 #!/bin/bash
 # Builds both container images (manifests/containers/build-images.sh, with its cache) and runs
 # them with podman, as root, never with a container network (no CNI bridge is ever created):
-#   1. the sidecar started in its image, on a socket in a mounted directory, next to a real
+#   1. the sidecar started in its image (read-only root, as in the Pod), on a socket in a mounted directory, next to a real
 #      PostgreSQL 15 on the host: PostgreSQL's archive_command (CNPG's wal-archive, played by
 #      cnpgi-instance-standin) does the CNPG-I handshake and archives real WAL segments; each is
 #      in the posix repository, and one restored through the container equals the original;
@@ -9,7 +9,7 @@
 #   2. a backlog pushed by pgBackRest's detached async worker after a sidecar restart leaves no
 #      zombie in the container (tini reaps it); without tini, the same backlog does leave one,
 #      which shows the check can see a zombie;
-#   3. the operator started in its image answers the mutual-TLS handshake of CNPG's operator
+#   3. the operator started in its image (read-only root, /tmp writable) answers the mutual-TLS handshake of CNPG's operator
 #      (cnpgi-operator-handshake) and refuses clients without the trusted certificate; its
 #      --version and the image's user (65532:65532).
 # Prints each image's size and the time taken. Run by `meson test images` (tests/meson.build),
@@ -129,7 +129,9 @@ start_sidecar() {
   sidecar_n=$((sidecar_n + 1))
   sidecar=cnpgi-images-sidecar-$$-$sidecar_n
   containers+=("$sidecar")
+  # Read-only root and no tmpfs, as the injected sidecar's securityContext has it.
   podman run -d --name "$sidecar" --network=none "${run_flags[@]}" --user "$pg_uid:$pg_gid" \
+    --read-only --read-only-tmpfs=false \
     -e POD_NAME=cluster-example-1 -v "$scratch:$scratch" "$@" "$sidecar_image" \
     serve --plugin-path="$scratch/plugins" --work-dir="$scratch/work" --pgdata="$scratch/pg-data" \
     --pg-socket-dir="$scratch/pg-sock" --pg-port=5432 --archives-file="$scratch/archives.json" \
@@ -168,6 +170,8 @@ v=$(podman exec "$sidecar" readlink /proc/1/exe)
 check "its PID 1 is $v" test "$v" = /usr/bin/tini
 v=$(podman exec "$sidecar" cnpgi-pgbackrest-sidecar --version)
 check "sidecar --version: $v" test "$v" = "cnpgi-pgbackrest-sidecar $version"
+check "the startupProbe command in the container: cnpgi-pgbackrest-sidecar probe" \
+  podman exec "$sidecar" cnpgi-pgbackrest-sidecar probe --plugin-path="$scratch/plugins"
 v=$(podman exec "$sidecar" pgbackrest version)
 check "sidecar image: $v" test "$v" = "pgBackRest 2.45"
 v="$(podman image inspect --format '{{.Config.User}}' "$sidecar_image") $(podman exec "$sidecar" getent passwd 26)"
@@ -287,7 +291,9 @@ operator=cnpgi-images-operator-$$
 containers+=("$operator")
 # --network=host: CNPG's operator reaches the plugin over TCP, and host networking shares the
 # host's loopback without creating any bridge (a container network would create cni-podman0).
+# Read-only root with /tmp writable, as the Deployment has it (readOnlyRootFilesystem, /tmp emptyDir).
 podman run -d --name "$operator" --network=host "${run_flags[@]}" -v "$tls:$tls:ro" \
+  --read-only --read-only-tmpfs=false --tmpfs /tmp \
   -v "$scratch/archives.json:$scratch/archives.json:ro" "$operator_image" operator \
   --server-cert="$tls/server.crt" --server-key="$tls/server.key" --client-cert="$tls/client.crt" \
   --server-address="127.0.0.1:$port" --sidecar-image="$sidecar_image" \
