@@ -154,7 +154,7 @@ fi
 # --- 2. the project, installed into a staging directory ----------------------------------------
 stage=$work/stage
 meson install -C "$build_dir" --destdir "$stage" --no-rebuild --quiet >/dev/null
-stage_libs=$(find "$stage" -name 'libcnpgi_pgbackrest*.so*' -printf '%h\n' | sort -u | paste -sd:)
+stage_libs=$(find "$stage" -name '*.so*' -printf '%h\n' | sort -u | paste -sd:)  # every installed library
 
 # The shared libraries a staged binary loads: "stage PATH" for the project's, "system PATH" for others.
 libraries() {
