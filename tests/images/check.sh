@@ -12,6 +12,9 @@
 #   3. the operator started in its image (read-only root, /tmp writable) answers the mutual-TLS handshake of CNPG's operator
 #      (cnpgi-operator-handshake) and refuses clients without the trusted certificate; its
 #      --version and the image's user (65532:65532).
+# The images it builds (localhost/cnpgi-pgbackrest-test/operator and .../sidecar, tagged with the
+# project version) stay in podman's storage next to the cached runtime layers: the next run
+# rebuilds them only when the binaries change. Containers and scratch files are removed.
 # Prints each image's size and the time taken. Run by `meson test images` (tests/meson.build),
 # which sets CNPGI_BUILD_DIR, CNPGI_SIDECAR_BIN, CNPGI_STANDIN_BIN, CNPGI_OPERATOR_HANDSHAKE_BIN.
 #
