@@ -179,6 +179,13 @@ v=$(podman exec "$sidecar" pgbackrest version)
 check "sidecar image: $v" test "$v" = "pgBackRest 2.45"
 v="$(podman image inspect --format '{{.Config.User}}' "$sidecar_image") $(podman exec "$sidecar" getent passwd 26)"
 check "sidecar image user: $v" test "$v" = "26:26 postgres:x:26:26::/var/lib/postgresql:/usr/sbin/nologin"
+# The handshake as CNPG's instance manager makes it: services 2 WAL, 3 Backup, 6 RestoreJob,
+# 10 Metrics (identity.proto), WAL RPCs 1 archive and 2 restore (wal.proto).
+v=$(as_pg env POD_NAME=cluster-example-1 "$standin" handshake --cluster-json="$scratch/cluster.json" \
+  --plugins-dir="$scratch/plugins" 2>&1 | python3 -c 'import json, sys
+p = json.load(sys.stdin)["'"$plugin"'"]
+print("services", sorted(p["services"]), "wal", sorted(p["wal"]))' 2>&1)
+check "CNPG-I handshake with the sidecar container: $v" test "$v" = "services [2, 3, 6, 10] wal [1, 2]"
 as_pg "$pg_bin/pg_ctl" -D "$scratch/pg-data" -l "$scratch/pg.log" -w -t 60 start >/dev/null
 pg_started=1
 segments=()
