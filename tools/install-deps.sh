@@ -16,6 +16,9 @@ if [[ ${1:-} == --tests ]]; then
   # Offline manifest checks: kustomize (kubectl) and the Kubernetes schemas (node + npm packages).
   command -v node >/dev/null || packages+=(nodejs npm)
   command -v kubectl >/dev/null || packages+=(kubernetes-client)
+  # Container images built and run without a daemon or a registry (manifests/containers/):
+  # debootstrap for the base, buildah to build, podman with runc to run (crun fails here).
+  packages+=(debootstrap buildah podman runc)
 fi
 
 missing=()

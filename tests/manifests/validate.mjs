@@ -2,6 +2,10 @@
 //
 //   node validate.mjs ROOT [MANIFEST]   (MANIFEST defaults to ROOT/manifests/manifest.yaml)
 //
+// For an overlay's rendering, the environment names what it changes: VALIDATE_NAMESPACE (default
+// cnpg-system) and VALIDATE_REGISTRY (default ghcr.io/cnpgi-pgbackrest/, the prefix of the images
+// operator and sidecar); the images' tag is always the project version from ROOT/meson.build.
+//
 // ROOT is the repository root. Checks, each printed as one line:
 //   - every object of manifests/manifest.yaml against the Kubernetes schemas (kubernetes-models,
 //     @kubernetes-models/cert-manager), plus hand checks of what CloudNativePG relies on
@@ -199,8 +203,10 @@ for (const d of docs) {
 }
 
 const plugin = 'pgbackrest.cnpg.opera.com';
-const ns = 'cnpg-system';
-check('every namespaced object is in cnpg-system', () => {
+const ns = process.env.VALIDATE_NAMESPACE || 'cnpg-system';
+const registry = process.env.VALIDATE_REGISTRY || 'ghcr.io/cnpgi-pgbackrest/';
+const version = /^\s*version:\s*'([^']+)'/m.exec(fs.readFileSync(path.join(root, 'meson.build'), 'utf8'))[1];
+check(`every namespaced object is in ${ns}`, () => {
   const cluster = new Set(['CustomResourceDefinition', 'ClusterRole', 'ClusterRoleBinding']);
   for (const d of docs) {
     if (cluster.has(d.kind)) assert(!d.metadata.namespace, `${id(d)} is cluster-scoped but has a namespace`);
@@ -229,10 +235,10 @@ check('Deployment: image, args, SIDECAR_IMAGE, TLS Secrets mounted read-only, pr
   const pod = dep.spec.template.spec;
   assert(pod.containers.length === 1, 'one container');
   const c = pod.containers[0];
-  assert(c.image === 'ghcr.io/cnpgi-pgbackrest/operator:0.1.0', `image ${c.image}`);
+  assert(c.image === `${registry}operator:${version}`, `image ${c.image}`);
   assert(JSON.stringify(c.args) === JSON.stringify(['operator', '--server-cert=/server/tls.crt', '--server-key=/server/tls.key',
     '--client-cert=/client/tls.crt', '--server-address=:9090']), `args ${JSON.stringify(c.args)}`);
-  assert(c.env?.find((e) => e.name === 'SIDECAR_IMAGE')?.value === 'ghcr.io/cnpgi-pgbackrest/sidecar:0.1.0', 'env SIDECAR_IMAGE');
+  assert(c.env?.find((e) => e.name === 'SIDECAR_IMAGE')?.value === `${registry}sidecar:${version}`, 'env SIDECAR_IMAGE');
   const vols = Object.fromEntries((pod.volumes || []).map((v) => [v.name, v]));
   for (const m of c.volumeMounts) assert(vols[m.name], `volumeMount ${m.name} has no volume`);
   const secretAt = (dir) => {
