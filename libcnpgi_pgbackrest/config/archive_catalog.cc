@@ -22,6 +22,13 @@ absl::StatusOr<Archive> StaticArchiveCatalog::Get(absl::string_view namespace_, 
       "); check pgbackrestObjectName and that the Archive exists in the Cluster's namespace"));
 }
 
+absl::StatusOr<Archive> LookupArchive(const ArchiveCatalog& catalog, const ArchiveUse& use) {
+  auto archive = catalog.Get(use.namespace_, use.archive_name);
+  if (!archive.ok())
+    return absl::Status(archive.status().code(), absl::StrCat(use.declared_at, ": ", archive.status().message()));
+  return archive;
+}
+
 absl::StatusOr<std::unique_ptr<StaticArchiveCatalog>> LoadArchiveCatalog(const std::string& path) {
   std::string text;
   std::string source;

@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "config/archive.h"
+#include "config/cluster.h"
 
 namespace cnpgi_pgbackrest {
 
@@ -20,6 +21,9 @@ class ArchiveCatalog {
   // The Archive called name in the namespace, or NOT_FOUND naming it.
   virtual absl::StatusOr<Archive> Get(absl::string_view namespace_, absl::string_view name) const = 0;
 };
+
+// The Archive a use names; errors start with where the Cluster declared it (spec.plugins[0]: …).
+absl::StatusOr<Archive> LookupArchive(const ArchiveCatalog& catalog, const ArchiveUse& use);
 
 // A fixed set of Archives, resolved when the sidecar starts (the operator puts them in the Pod spec).
 class StaticArchiveCatalog : public ArchiveCatalog {

@@ -60,6 +60,10 @@ absl::StatusOr<std::optional<ArchiveUse>> ExternalUse(const json& spec, const st
 
 }  // namespace
 
+std::string Describe(const ArchiveUse& use) {
+  return absl::StrCat("Archive '", use.archive_name, "' stanza '", use.stanza, "'");
+}
+
 bool ClusterView::SkipsEmptyWalArchiveCheck() const {
   auto it = annotations.find(std::string(kSkipEmptyWalArchiveCheckAnnotation));
   return it != annotations.end() && it->second == "enabled";

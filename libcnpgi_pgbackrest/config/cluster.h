@@ -26,6 +26,9 @@ struct ArchiveUse {
   std::map<std::string, std::string> parameters;
 };
 
+// "Archive 'name' stanza 'stanza'": how messages name a use.
+std::string Describe(const ArchiveUse& use);
+
 struct ClusterView {
   std::string name;
   std::string namespace_;

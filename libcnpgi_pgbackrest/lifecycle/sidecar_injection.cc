@@ -105,9 +105,8 @@ absl::StatusOr<std::string> SidecarInjection::Mutate(const LifecycleRequest& req
   // What the sidecar must know, resolved now: the Archives and their Secret keys.
   std::map<std::string, Archive> archives;
   for (const auto& use : uses) {
-    auto archive = catalog_->Get(use.namespace_, use.archive_name);
-    if (!archive.ok())
-      return absl::Status(archive.status().code(), absl::StrCat(use.declared_at, ": ", archive.status().message()));
+    auto archive = LookupArchive(*catalog_, use);
+    if (!archive.ok()) return archive.status();
     archives.emplace(use.archive_name, std::move(*archive));
   }
   json definitions = json::array();

@@ -21,9 +21,8 @@ absl::StatusOr<ClusterView> Engine::Cluster(absl::string_view cluster_json) cons
 }
 
 absl::StatusOr<Stanza> Engine::Open(const ArchiveUse& use) {
-  auto archive = catalog_->Get(use.namespace_, use.archive_name);
-  if (!archive.ok())
-    return absl::Status(archive.status().code(), absl::StrCat(use.declared_at, ": ", archive.status().message()));
+  auto archive = LookupArchive(*catalog_, use);
+  if (!archive.ok()) return archive.status();
   auto rendered = configs_.Render(*archive);
   if (!rendered.ok()) return rendered.status();
   return Stanza{use, std::move(*archive), std::move(*rendered)};
@@ -72,7 +71,7 @@ absl::Status Engine::RequireEmptyArchive(const Stanza& stanza, const std::functi
   if (!info.ok()) return info.status();
   auto catalog = ParseStanzaInfo(*info);
   if (!catalog.ok()) return catalog.status();
-  std::string what = absl::StrCat("Archive '", stanza.use.archive_name, "' stanza '", stanza.use.stanza, "'");
+  std::string what = Describe(stanza.use);
   // An archive that cannot be read is not known to be empty.
   if (auto s = RequireReadable(*catalog, what); !s.ok()) return s;
   {
@@ -81,7 +80,7 @@ absl::Status Engine::RequireEmptyArchive(const Stanza& stanza, const std::functi
       const std::string& max = a.max;
       if (!min.empty())
         return absl::FailedPreconditionError(absl::StrCat(
-            "Archive '", stanza.use.archive_name, "' stanza '", stanza.use.stanza, "' already contains WAL (", min,
+            what, " already contains WAL (", min,
             " to ", max, "); a newly bootstrapped cluster must archive into an empty stanza. Use another stanza, "
             "or set the annotation cnpg.io/skipEmptyWalArchiveCheck=enabled on the Cluster if this is intended"));
     }

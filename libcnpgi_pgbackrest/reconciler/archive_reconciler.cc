@@ -22,8 +22,8 @@ absl::StatusOr<ReconcilerResult> ArchiveReconciler::Pre(const ReconcilerRequest&
   std::string problem(cluster->archive_problem.message());
   for (const auto* use : {&cluster->archive, &cluster->recovery_source, &cluster->replica_source}) {
     if (!*use || !problem.empty()) continue;
-    auto archive = catalog_->Get((*use)->namespace_, (*use)->archive_name);
-    if (!archive.ok()) problem = absl::StrCat((*use)->declared_at, ": ", archive.status().message());
+    auto archive = LookupArchive(*catalog_, **use);
+    if (!archive.ok()) problem = std::string(archive.status().message());
   }
   if (problem.empty()) return ReconcilerResult{};
   Log("warning", "Cluster waits for its Archive", {{"cluster", cluster->name}, {"namespace", cluster->namespace_},

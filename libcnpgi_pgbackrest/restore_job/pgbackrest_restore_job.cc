@@ -92,10 +92,7 @@ absl::StatusOr<RestoreJobResult> PgbackrestRestoreJob::Restore(const RestoreJobR
   if (!info.ok()) return info.status();
   auto catalog = ParseStanzaInfo(*info);
   if (!catalog.ok()) return catalog.status();
-  if (auto s = RequireReadable(*catalog, absl::StrCat("Archive '", source->use.archive_name, "' stanza '",
-                                                      source->use.stanza, "'"));
-      !s.ok())
-    return s;
+  if (auto s = RequireReadable(*catalog, Describe(source->use)); !s.ok()) return s;
   if (catalog->status_code == 1)
     return absl::FailedPreconditionError(absl::StrCat("Archive '", source->use.archive_name, "' has no stanza '",
                                                       source->use.stanza, "' (declared at ",

@@ -100,8 +100,7 @@ void PgbackrestWalArchive::Resume() {
 absl::Status PgbackrestWalArchive::Push(const Stanza& stanza, const std::string& path, bool async,
                                         const std::function<bool()>& cancelled) {
   std::string name = path.substr(path.rfind('/') + 1);
-  std::string what = absl::StrCat("archiving ", name, " to Archive '", stanza.use.archive_name, "' stanza '",
-                                  stanza.use.stanza, "'");
+  std::string what = absl::StrCat("archiving ", name, " to ", Describe(stanza.use));
   PgbackrestCall push{.command = "archive-push", .args = {path}, .timeout = engine_->options().wal_timeout,
                       .cancelled = cancelled};
   // The async worker only pushes what PostgreSQL marked .ready (and asserts otherwise): the

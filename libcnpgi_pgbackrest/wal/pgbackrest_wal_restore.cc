@@ -47,7 +47,7 @@ absl::Status PgbackrestWalRestore::Fetch(const Stanza& stanza, const std::string
                      .cancelled = cancelled};
   auto result = engine_->Run(stanza, get);
   if (!result.ok()) return result.status();
-  std::string where = absl::StrCat("Archive '", stanza.use.archive_name, "' stanza '", stanza.use.stanza, "'");
+  std::string where = Describe(stanza.use);
   if (result->exit_code == kExitArchiveGetNotFound && !result->timed_out && !result->cancelled &&
       result->term_signal == 0) {
     unlink(tmp.c_str());
