@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -13,6 +14,12 @@ absl::StatusOr<std::string> ReadFile(const std::string& path);
 
 // The file's contents; empty when it cannot be read (for files whose absence means "nothing").
 std::string ReadFileText(const std::string& path);
+
+// The names in a directory (no "." or ".."), unsorted; empty when it cannot be read.
+std::vector<std::string> ListDirectory(const std::string& dir);
+
+// fsync of a directory, so that renames and creations in it survive a crash (best effort).
+void SyncDirectory(const std::string& dir);
 
 // Atomically replaces path with content (mode 0600): readers never see half a file.
 absl::Status WriteFileAtomically(const std::string& path, const std::string& content);

@@ -1,6 +1,5 @@
 #include "common/process.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -52,25 +51,19 @@ void StopGroup(pid_t pid, int* status) {
 
 // Whether any process of group pgid is still running (zombies hold no descriptors or locks).
 bool GroupRunning(pid_t pgid) {
-  DIR* proc = opendir("/proc");
-  if (!proc) return kill(-pgid, 0) == 0;
-  bool running = false;
-  while (dirent* e = readdir(proc)) {
-    if (!absl::ascii_isdigit(static_cast<unsigned char>(e->d_name[0]))) continue;
-    std::string stat = ReadFileText(absl::StrCat("/proc/", e->d_name, "/stat"));
+  for (const auto& pid : ListDirectory("/proc")) {
+    if (!absl::ascii_isdigit(static_cast<unsigned char>(pid[0]))) continue;
+    std::string stat = ReadFileText(absl::StrCat("/proc/", pid, "/stat"));
     // pid (comm) state ppid pgrp ...: comm may hold spaces and parentheses, so parse after the last ')'.
     auto close = stat.rfind(')');
     if (close == std::string::npos) continue;
     char state = 0;
     long ppid = 0, pgrp = 0;
     if (std::sscanf(stat.c_str() + close + 1, " %c %ld %ld", &state, &ppid, &pgrp) == 3 && pgrp == pgid &&
-        state != 'Z' && state != 'X') {
-      running = true;
-      break;
-    }
+        state != 'Z' && state != 'X')
+      return true;
   }
-  closedir(proc);
-  return running;
+  return false;
 }
 
 // After the leader died by a signal, its children live on in its group: pgBackRest's local

@@ -1,11 +1,11 @@
 #include "metrics/pgbackrest_metrics.h"
 
-#include <dirent.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "pgbackrest/catalog.h"
+#include "common/files.h"
 
 namespace cnpgi_pgbackrest {
 namespace {
@@ -17,10 +17,7 @@ std::string RepositoryKey(const ArchiveUse& use) {
 // PostgreSQL's archiving backlog: files marked .ready and not yet seen archived.
 int CountReady(const std::string& pgdata) {
   int n = 0;
-  if (DIR* dir = opendir((pgdata + "/pg_wal/archive_status").c_str())) {
-    while (dirent* e = readdir(dir)) n += absl::EndsWith(e->d_name, ".ready");
-    closedir(dir);
-  }
+  for (const auto& f : ListDirectory(pgdata + "/pg_wal/archive_status")) n += absl::EndsWith(f, ".ready");
   return n;
 }
 

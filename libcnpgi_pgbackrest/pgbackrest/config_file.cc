@@ -1,6 +1,5 @@
 #include "pgbackrest/config_file.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -135,19 +134,11 @@ absl::StatusOr<RenderedArchive> ConfigFiles::Render(const Archive& archive) {
     // pgBackRest's async .ok files vouch for a segment under the configuration that pushed it:
     // a different repository must not inherit them (a push too many is harmless, one too few is not).
     // A worker of the old configuration would write more of them after the clean-up: wait for it.
-    if (DIR* locks = opendir(absl::StrCat(dir, "/lock").c_str())) {
-      std::vector<std::string> held;
-      while (dirent* e = readdir(locks)) {
-        std::string f = e->d_name;
-        if (absl::EndsWith(f, "-archive.lock") && AsyncPushWorkerRunning({"", absl::StrCat(dir, "/lock/", f)}))
-          held.push_back(f);
-      }
-      closedir(locks);
-      if (!held.empty())
+    for (const auto& f : ListDirectory(absl::StrCat(dir, "/lock")))
+      if (absl::EndsWith(f, "-archive.lock") && AsyncPushWorkerRunning({"", absl::StrCat(dir, "/lock/", f)}))
         return absl::UnavailableError(absl::StrCat("Archive '", archive.name,
                                                    "' changed while a pgBackRest archive-push worker of its previous "
                                                    "configuration is still running; retrying once it ends"));
-    }
     std::error_code ec;
     std::filesystem::remove_all(absl::StrCat(dir, "/spool/archive"), ec);
     if (ec)

@@ -1,6 +1,5 @@
 #include "wal/wal_push_scheduler.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/eventfd.h>
@@ -17,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "common/wal_name.h"
+#include "common/files.h"
 
 namespace cnpgi_pgbackrest {
 namespace {
@@ -138,19 +138,16 @@ void WalPushScheduler::Report(const std::string& name, const std::string& warnin
 std::vector<std::string> WalPushScheduler::Pending(std::size_t limit, bool* all_regular) {
   *all_regular = true;
   std::vector<std::string> ready;
-  if (DIR* dir = opendir(status_dir_.c_str())) {
-    while (dirent* e = readdir(dir)) {
-      absl::string_view file = e->d_name;
-      if (!absl::ConsumeSuffix(&file, kReady)) continue;
-      std::string name(file);
-      if (!ClassifyWalName(name) || entries_.count(name)) continue;
-      if (!RequireRegularWalFile(absl::StrCat(options_.wal_dir, "/", name)).ok()) {
-        *all_regular = false;
-        continue;
-      }
-      ready.push_back(std::move(name));
+  for (const auto& entry : ListDirectory(status_dir_)) {
+    absl::string_view file = entry;
+    if (!absl::ConsumeSuffix(&file, kReady)) continue;
+    std::string name(file);
+    if (!ClassifyWalName(name) || entries_.count(name)) continue;
+    if (!RequireRegularWalFile(absl::StrCat(options_.wal_dir, "/", name)).ok()) {
+      *all_regular = false;
+      continue;
     }
-    closedir(dir);
+    ready.push_back(std::move(name));
   }
   std::sort(ready.begin(), ready.end());
   std::vector<std::string> out;
@@ -291,10 +288,8 @@ bool WalPushScheduler::MarkStoredDone(const std::string& asked) {
   if (access(absl::StrCat(pgdata_, "/postmaster.pid").c_str(), F_OK) != 0) return false;
   bool only_segments = true;
   int marked = 0;
-  DIR* dir = opendir(status_dir_.c_str());
-  if (!dir) return true;
-  while (dirent* e = readdir(dir)) {
-    absl::string_view file = e->d_name;
+  for (const auto& entry : ListDirectory(status_dir_)) {
+    absl::string_view file = entry;
     if (!absl::ConsumeSuffix(&file, kReady)) continue;
     std::string name(file);
     auto kind = ClassifyWalName(name);
@@ -318,10 +313,9 @@ bool WalPushScheduler::MarkStoredDone(const std::string& asked) {
   if (marked > 0) {
     // As PostgreSQL does: the renames survive a crash (were one lost, the segment would only be
     // archived again, which pgBackRest accepts for identical content).
-    fsync(dirfd(dir));
+    SyncDirectory(status_dir_);
     marked_done_ += marked;
   }
-  closedir(dir);
   return only_segments;
 }
 
