@@ -3,6 +3,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 
+#include "common/status_macros.h"
+
 namespace cnpgi_pgbackrest {
 namespace {
 
@@ -52,9 +54,8 @@ absl::StatusOr<json> ParseJson(absl::string_view text, absl::string_view what) {
 }
 
 absl::StatusOr<json> ParseJsonObject(absl::string_view text, absl::string_view what) {
-  auto doc = ParseJson(text, what);
-  if (!doc.ok()) return doc.status();
-  if (!doc->is_object()) return absl::InvalidArgumentError(absl::StrCat(what, " is not a JSON object"));
+  ASSIGN_OR_RETURN(auto doc, ParseJson(text, what));
+  if (!doc.is_object()) return absl::InvalidArgumentError(absl::StrCat(what, " is not a JSON object"));
   return doc;
 }
 

@@ -1,4 +1,3 @@
-#include "absl/strings/string_view.h"
 #include "config/archive_catalog.h"
 
 #include <cstdlib>
@@ -6,7 +5,10 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/string_view.h"
+
 #include "common/files.h"
+#include "common/status_macros.h"
 
 namespace cnpgi_pgbackrest {
 
@@ -33,9 +35,8 @@ absl::StatusOr<std::unique_ptr<StaticArchiveCatalog>> LoadArchiveCatalog(const s
   std::string text;
   std::string source;
   if (!path.empty()) {
-    auto read = ReadFile(path);
-    if (!read.ok()) return read.status();
-    text = std::move(*read);
+    ASSIGN_OR_RETURN(auto read, ReadFile(path));
+    text = std::move(read);
     source = path;
   } else {
     const char* env = std::getenv(std::string(kArchivesEnvVar).c_str());
@@ -43,8 +44,7 @@ absl::StatusOr<std::unique_ptr<StaticArchiveCatalog>> LoadArchiveCatalog(const s
     source = absl::StrCat("$", kArchivesEnvVar);
   }
   auto archives = ParseArchiveList(text);
-  if (!archives.ok())
-    return absl::InvalidArgumentError(absl::StrCat(source, ": ", archives.status().message()));
+  if (!archives.ok()) return absl::InvalidArgumentError(absl::StrCat(source, ": ", archives.status().message()));
   return std::make_unique<StaticArchiveCatalog>(std::move(*archives));
 }
 

@@ -2,7 +2,9 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+
 #include "common/json.h"
+#include "common/status_macros.h"
 #include "common/text.h"
 #include "config/names.h"
 
@@ -20,8 +22,7 @@ absl::StatusOr<ArchiveUse> UseFromEntry(const json& entry, std::string declared_
   const json& params = ObjectAt(entry, "parameters");
   for (auto& [k, v] : params.items()) {
     if (!v.is_string())
-      return absl::InvalidArgumentError(
-          absl::StrCat(use.declared_at, ".parameters.", k, ": must be a string"));
+      return absl::InvalidArgumentError(absl::StrCat(use.declared_at, ".parameters.", k, ": must be a string"));
     use.parameters[k] = v.get<std::string>();
   }
   use.archive_name = use.parameters.count("pgbackrestObjectName") ? use.parameters["pgbackrestObjectName"] : "";
@@ -29,13 +30,11 @@ absl::StatusOr<ArchiveUse> UseFromEntry(const json& entry, std::string declared_
   if (use.archive_name.empty())
     return absl::InvalidArgumentError(
         absl::StrCat(use.declared_at, ".parameters.pgbackrestObjectName: is required (the name of an Archive)"));
-  if (auto s = CheckResourceName(use.archive_name, absl::StrCat(use.declared_at, ".parameters.pgbackrestObjectName"),
-                                 "Archive");
-      !s.ok())
-    return s;
+  RETURN_IF_ERROR(CheckResourceName(use.archive_name, absl::StrCat(use.declared_at, ".parameters.pgbackrestObjectName"),
+                                    "Archive"));
   // The stanza names directories in the repository, the spool and the lock dir: checked here,
   // where every use of it comes from.
-  if (auto s = CheckStanzaName(use.stanza, absl::StrCat(use.declared_at, ".parameters.stanza")); !s.ok()) return s;
+  RETURN_IF_ERROR(CheckStanzaName(use.stanza, absl::StrCat(use.declared_at, ".parameters.stanza")));
   return use;
 }
 
@@ -51,9 +50,8 @@ absl::StatusOr<std::optional<ArchiveUse>> ExternalUse(const json& spec, const st
     const json& plugin = ObjectAt(cluster, "plugin");
     if (StringAt(plugin, "name") != plugin_name || !Enabled(plugin)) return std::optional<ArchiveUse>();
     // A source cluster's stanza defaults to that cluster's name, which is what it archived under.
-    auto use = UseFromEntry(plugin, absl::StrCat("spec.externalClusters[", i, "].plugin"), source);
-    if (!use.ok()) return use.status();
-    return std::optional<ArchiveUse>(*use);
+    ASSIGN_OR_RETURN(auto use, UseFromEntry(plugin, absl::StrCat("spec.externalClusters[", i, "].plugin"), source));
+    return std::optional<ArchiveUse>(use);
   }
   return std::optional<ArchiveUse>();
 }
@@ -70,9 +68,8 @@ bool ClusterView::SkipsEmptyWalArchiveCheck() const {
 }
 
 absl::StatusOr<ClusterView> ParseCluster(absl::string_view cluster_json, absl::string_view plugin_name) {
-  auto parsed = ParseJsonObject(cluster_json, "cluster definition");
-  if (!parsed.ok()) return parsed.status();
-  const json& doc = *parsed;
+  ASSIGN_OR_RETURN(auto parsed, ParseJsonObject(cluster_json, "cluster definition"));
+  const json& doc = parsed;
   if (auto kind = StringAt(doc, "kind"); !kind.empty() && kind != "Cluster")
     return absl::InvalidArgumentError(absl::StrCat("cluster definition has kind ", Quoted(kind), ", expected Cluster"));
   ClusterView view;
@@ -81,11 +78,10 @@ absl::StatusOr<ClusterView> ParseCluster(absl::string_view cluster_json, absl::s
   if (view.name.empty()) return absl::InvalidArgumentError("cluster definition has no metadata.name");
   // The name is the default stanza and the namespace part of API paths: both must be what
   // Kubernetes allows.
-  if (auto s = CheckResourceName(view.name, "cluster definition metadata.name", "Cluster"); !s.ok()) return s;
+  RETURN_IF_ERROR(CheckResourceName(view.name, "cluster definition metadata.name", "Cluster"));
   view.namespace_ = StringAt(meta, "namespace");
   if (!view.namespace_.empty())
-    if (auto s = CheckResourceName(view.namespace_, "cluster definition metadata.namespace", "namespace"); !s.ok())
-      return s;
+    RETURN_IF_ERROR(CheckResourceName(view.namespace_, "cluster definition metadata.namespace", "namespace"));
   for (auto& [k, v] : ObjectAt(meta, "annotations").items())
     if (v.is_string()) view.annotations[k] = v.get<std::string>();
   view.spec = ObjectAt(doc, "spec");
@@ -115,9 +111,9 @@ absl::StatusOr<ClusterView> ParseCluster(absl::string_view cluster_json, absl::s
     }
   }
   const json& bootstrap = ObjectAt(view.spec, "bootstrap");
-  auto recovery = ExternalUse(view.spec, StringAt(ObjectAt(bootstrap, "recovery"), "source"), plugin_name);
-  if (!recovery.ok()) return recovery.status();
-  view.recovery_source = *recovery;
+  ASSIGN_OR_RETURN(auto recovery,
+                   ExternalUse(view.spec, StringAt(ObjectAt(bootstrap, "recovery"), "source"), plugin_name));
+  view.recovery_source = recovery;
   const json& replica_spec = ObjectAt(view.spec, "replica");
   if (auto e = replica_spec.find("enabled"); e != replica_spec.end() && e->is_boolean()) {
     view.is_replica = e->get<bool>();
@@ -129,9 +125,8 @@ absl::StatusOr<ClusterView> ParseCluster(absl::string_view cluster_json, absl::s
   std::string token = StringAt(ObjectAt(view.spec, "replica"), "promotionToken");
   view.promotion_in_progress = !token.empty() && token != StringAt(view.status, "lastPromotionToken");
   std::string replica_source = StringAt(ObjectAt(view.spec, "replica"), "source");
-  auto replica = ExternalUse(view.spec, replica_source, plugin_name);
-  if (!replica.ok()) return replica.status();
-  view.replica_source = *replica;
+  ASSIGN_OR_RETURN(auto replica, ExternalUse(view.spec, replica_source, plugin_name));
+  view.replica_source = replica;
   in_namespace(view.archive);
   in_namespace(view.recovery_source);
   in_namespace(view.replica_source);

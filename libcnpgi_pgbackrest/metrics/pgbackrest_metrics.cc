@@ -1,11 +1,12 @@
 #include "metrics/pgbackrest_metrics.h"
 
-
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "common/log.h"
-#include "pgbackrest/catalog.h"
+
 #include "common/files.h"
+#include "common/log.h"
+#include "common/status_macros.h"
+#include "pgbackrest/catalog.h"
 
 namespace cnpgi_pgbackrest {
 namespace {
@@ -77,12 +78,11 @@ std::vector<MetricDefinition> PgbackrestMetrics::Define(const std::string&) {
 }
 
 absl::StatusOr<std::vector<MetricSample>> PgbackrestMetrics::Collect(const std::string& cluster_definition) {
-  auto cluster = engine_->Cluster(cluster_definition);
-  if (!cluster.ok()) return cluster.status();
+  ASSIGN_OR_RETURN(auto cluster, engine_->Cluster(cluster_definition));
   PgbackrestWalArchive::Stats wal = wal_ ? wal_->stats() : PgbackrestWalArchive::Stats{};
   Repository repo;
-  if (cluster->archive)
-    if (auto r = RepositoryFor(*cluster->archive)) repo = *r;
+  if (cluster.archive)
+    if (auto r = RepositoryFor(*cluster.archive)) repo = *r;
   auto d = [](auto v) { return static_cast<double>(v); };
   return std::vector<MetricSample>{
       {prefix_ + "wal_ready", d(CountReady(engine_->options().instance.pgdata)), {}},

@@ -1,17 +1,19 @@
 #include "pgbackrest/config_file.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstring>
+#include <fcntl.h>
 #include <filesystem>
+#include <unistd.h>
+
+#include <sys/stat.h>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+
 #include "common/files.h"
+#include "common/status_macros.h"
 #include "pgbackrest/async_spool.h"
 
 namespace cnpgi_pgbackrest {
@@ -98,17 +100,16 @@ absl::StatusOr<RenderedArchive> ConfigFiles::Render(const Archive& archive) {
     auto add = [&](const SecretKeyRef& ref, const std::string& option) -> absl::Status {
       auto v = secrets_->Resolve(ref);
       if (!v.ok())
-        return absl::Status(v.status().code(),
-                            absl::StrCat("Archive '", archive.name, "' repository ", i + 1, ": ", v.status().message()));
+        return absl::Status(v.status().code(), absl::StrCat("Archive '", archive.name, "' repository ", i + 1, ": ",
+                                                            v.status().message()));
       rendered.secret_env.push_back(absl::StrCat(env, option, "=", *v));
       return absl::OkStatus();
     };
     if (r.s3_credentials && r.s3_credentials->access_key_id)
-      if (auto s = add(*r.s3_credentials->access_key_id, "S3_KEY"); !s.ok()) return s;
+      RETURN_IF_ERROR(add(*r.s3_credentials->access_key_id, "S3_KEY"));
     if (r.s3_credentials && r.s3_credentials->secret_access_key)
-      if (auto s = add(*r.s3_credentials->secret_access_key, "S3_KEY_SECRET"); !s.ok()) return s;
-    if (r.encryption_key)
-      if (auto s = add(*r.encryption_key, "CIPHER_PASS"); !s.ok()) return s;
+      RETURN_IF_ERROR(add(*r.s3_credentials->secret_access_key, "S3_KEY_SECRET"));
+    if (r.encryption_key) RETURN_IF_ERROR(add(*r.encryption_key, "CIPHER_PASS"));
     if (r.endpoint_ca) {
       auto pem = secrets_->Resolve(*r.endpoint_ca);
       if (!pem.ok())
@@ -124,11 +125,10 @@ absl::StatusOr<RenderedArchive> ConfigFiles::Render(const Archive& archive) {
   auto it = written_.find(archive.name);
   if (it != written_.end() && it->second == fingerprint && access(rendered.config_path.c_str(), R_OK) == 0)
     return rendered;
-  for (const char* sub : {"", "/lock", "/spool", "/log"})
-    if (auto s = MakeDirs(absl::StrCat(dir, sub)); !s.ok()) return s;
+  for (const char* sub : {"", "/lock", "/spool", "/log"}) RETURN_IF_ERROR(MakeDirs(absl::StrCat(dir, sub)));
   for (const auto& [path, pem] : ca_files) {
-    if (auto s = MakeDirs(std::filesystem::path(path).parent_path().string()); !s.ok()) return s;
-    if (auto s = WriteFileAtomically(path, pem); !s.ok()) return s;
+    RETURN_IF_ERROR(MakeDirs(std::filesystem::path(path).parent_path().string()));
+    RETURN_IF_ERROR(WriteFileAtomically(path, pem));
   }
   if (ReadFileText(rendered.config_path) != text) {
     // pgBackRest's async .ok files vouch for a segment under the configuration that pushed it:
@@ -142,10 +142,10 @@ absl::StatusOr<RenderedArchive> ConfigFiles::Render(const Archive& archive) {
     std::error_code ec;
     std::filesystem::remove_all(absl::StrCat(dir, "/spool/archive"), ec);
     if (ec)
-      return absl::InternalError(absl::StrCat("cannot clear the archive-push spool of Archive '", archive.name,
-                                              "': ", ec.message()));
+      return absl::InternalError(
+          absl::StrCat("cannot clear the archive-push spool of Archive '", archive.name, "': ", ec.message()));
   }
-  if (auto s = WriteFileAtomically(rendered.config_path, text); !s.ok()) return s;
+  RETURN_IF_ERROR(WriteFileAtomically(rendered.config_path, text));
   written_[archive.name] = fingerprint;
   return rendered;
 }

@@ -8,6 +8,7 @@
 #include "cnpgi_pgbackrest/reconciler/reconciler_grpc.h"
 #include "cnpgi_pgbackrest/version.h"
 #include "common/log.h"
+#include "common/status_macros.h"
 
 namespace cnpgi_pgbackrest {
 
@@ -23,9 +24,8 @@ OperatorPlugin::OperatorPlugin(std::unique_ptr<OperatorCapabilities> capabilitie
 OperatorPlugin::~OperatorPlugin() = default;
 
 absl::StatusOr<std::unique_ptr<OperatorPlugin>> OperatorPlugin::Create(const OperatorOptions& options) {
-  auto capabilities = OperatorCapabilities::Create(options);
-  if (!capabilities.ok()) return capabilities.status();
-  return std::unique_ptr<OperatorPlugin>(new OperatorPlugin(std::move(*capabilities)));
+  ASSIGN_OR_RETURN(auto capabilities, OperatorCapabilities::Create(options));
+  return std::unique_ptr<OperatorPlugin>(new OperatorPlugin(std::move(capabilities)));
 }
 
 OperatorCapabilities& OperatorPlugin::capabilities() { return *capabilities_; }

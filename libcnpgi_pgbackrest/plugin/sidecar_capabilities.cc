@@ -8,6 +8,7 @@
 #include "backup/pgbackrest_backup.h"
 #include "cnpgi_pgbackrest/plugin/sidecar.h"
 #include "common/cpus.h"
+#include "common/status_macros.h"
 #include "config/archive_catalog.h"
 #include "metrics/pgbackrest_metrics.h"
 #include "pgbackrest/engine.h"
@@ -103,17 +104,16 @@ absl::StatusOr<SidecarOptions> ResolveSidecarOptions(SidecarOptions o) {
 }
 
 absl::StatusOr<std::unique_ptr<SidecarCapabilities>> SidecarCapabilities::Create(const SidecarOptions& given) {
-  auto options = ResolveSidecarOptions(given);
-  if (!options.ok()) return options.status();
-  auto catalog = LoadArchiveCatalog(options->archives_file);
+  ASSIGN_OR_RETURN(auto options, ResolveSidecarOptions(given));
+  auto catalog = LoadArchiveCatalog(options.archives_file);
   if (!catalog.ok())
     return absl::Status(catalog.status().code(),
                         absl::StrCat("cannot load Archive definitions: ", catalog.status().message()));
   std::vector<std::unique_ptr<SecretResolver>> chain;
-  if (!options->secrets_dir.empty()) chain.push_back(std::make_unique<DirectorySecretResolver>(options->secrets_dir));
+  if (!options.secrets_dir.empty()) chain.push_back(std::make_unique<DirectorySecretResolver>(options.secrets_dir));
   chain.push_back(std::make_unique<EnvSecretResolver>());
   return std::unique_ptr<SidecarCapabilities>(std::make_unique<PgbackrestSidecar>(
-      std::move(*options), std::move(*catalog), std::make_unique<ChainSecretResolver>(std::move(chain))));
+      std::move(options), std::move(*catalog), std::make_unique<ChainSecretResolver>(std::move(chain))));
 }
 
 }  // namespace cnpgi_pgbackrest

@@ -14,6 +14,7 @@
 #include "cnpgi_pgbackrest/version.h"
 #include "cnpgi_pgbackrest/wal/wal_grpc.h"
 #include "common/log.h"
+#include "common/status_macros.h"
 
 namespace cnpgi_pgbackrest {
 
@@ -52,9 +53,8 @@ SidecarPlugin::SidecarPlugin(std::unique_ptr<SidecarCapabilities> capabilities)
 SidecarPlugin::~SidecarPlugin() = default;
 
 absl::StatusOr<std::unique_ptr<SidecarPlugin>> SidecarPlugin::Create(const SidecarOptions& options) {
-  auto capabilities = SidecarCapabilities::Create(options);
-  if (!capabilities.ok()) return capabilities.status();
-  return std::unique_ptr<SidecarPlugin>(new SidecarPlugin(std::move(*capabilities)));
+  ASSIGN_OR_RETURN(auto capabilities, SidecarCapabilities::Create(options));
+  return std::unique_ptr<SidecarPlugin>(new SidecarPlugin(std::move(capabilities)));
 }
 
 SidecarCapabilities& SidecarPlugin::capabilities() { return *capabilities_; }

@@ -7,11 +7,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+
+#include "common/files.h"
+#include "common/json.h"
 #include "common/log.h"
+#include "common/status_macros.h"
 #include "pgbackrest/catalog.h"
 #include "restore_job/recovery_target.h"
-#include "common/json.h"
-#include "common/files.h"
 
 namespace cnpgi_pgbackrest {
 namespace {
@@ -54,7 +56,8 @@ absl::Status MoveWalToStorage(const std::string& pgdata, const std::string& wal_
   fs::path pg_wal = fs::path(pgdata) / "pg_wal";
   if (fs::is_symlink(pg_wal, ec)) return absl::OkStatus();
   fs::create_directories(wal_dir, ec);
-  if (ec) return absl::FailedPreconditionError(absl::StrCat("cannot create WAL directory ", wal_dir, ": ", ec.message()));
+  if (ec)
+    return absl::FailedPreconditionError(absl::StrCat("cannot create WAL directory ", wal_dir, ": ", ec.message()));
   for (const auto& entry : fs::directory_iterator(pg_wal, ec)) {
     fs::path dest = fs::path(wal_dir) / entry.path().filename();
     fs::rename(entry.path(), dest, ec);
@@ -74,62 +77,60 @@ absl::Status MoveWalToStorage(const std::string& pgdata, const std::string& wal_
 }  // namespace
 
 absl::StatusOr<RestoreJobResult> PgbackrestRestoreJob::Restore(const RestoreJobRequest& request) {
-  auto cluster = engine_->Cluster(request.cluster_definition);
-  if (!cluster.ok()) return cluster.status();
-  if (!cluster->recovery_source)
-    return absl::FailedPreconditionError(absl::StrCat(
-        "Cluster '", cluster->name, "': spec.bootstrap.recovery.source does not name an externalClusters entry "
-        "whose plugin is ", engine_->options().plugin_name));
-  const nlohmann::json& recovery = ObjectAt(ObjectAt(cluster->spec, "bootstrap"), "recovery");
-  auto target = ParseRecoveryTarget(recovery.contains("recoveryTarget") ? recovery["recoveryTarget"] : nlohmann::json());
-  if (!target.ok()) return target.status();
+  ASSIGN_OR_RETURN(auto cluster, engine_->Cluster(request.cluster_definition));
+  if (!cluster.recovery_source)
+    return absl::FailedPreconditionError(
+        absl::StrCat("Cluster '", cluster.name,
+                     "': spec.bootstrap.recovery.source does not name an externalClusters entry "
+                     "whose plugin is ",
+                     engine_->options().plugin_name));
+  const nlohmann::json& recovery = ObjectAt(ObjectAt(cluster.spec, "bootstrap"), "recovery");
+  ASSIGN_OR_RETURN(auto target, ParseRecoveryTarget(recovery.contains("recoveryTarget") ? recovery["recoveryTarget"]
+                                                                                        : nlohmann::json()));
   const std::string& pgdata = engine_->options().instance.pgdata;
-  if (auto s = RequireEmptyDataDirectory(pgdata); !s.ok()) return s;
+  RETURN_IF_ERROR(RequireEmptyDataDirectory(pgdata));
 
-  auto source = engine_->Open(*cluster->recovery_source);
-  if (!source.ok()) return source.status();
-  auto info = engine_->Info(*source, request.cancelled);
-  if (!info.ok()) return info.status();
-  auto catalog = ParseStanzaInfo(*info);
-  if (!catalog.ok()) return catalog.status();
-  if (auto s = RequireReadable(*catalog, Describe(source->use)); !s.ok()) return s;
-  if (catalog->status_code == 1)
-    return absl::FailedPreconditionError(absl::StrCat("Archive '", source->use.archive_name, "' has no stanza '",
-                                                      source->use.stanza, "' (declared at ",
-                                                      source->use.declared_at, ")"));
-  auto backup = SelectBackup(*catalog, *target);
+  ASSIGN_OR_RETURN(auto source, engine_->Open(*cluster.recovery_source));
+  ASSIGN_OR_RETURN(auto info, engine_->Info(source, request.cancelled));
+  ASSIGN_OR_RETURN(auto catalog, ParseStanzaInfo(info));
+  RETURN_IF_ERROR(RequireReadable(catalog, Describe(source.use)));
+  if (catalog.status_code == 1)
+    return absl::FailedPreconditionError(absl::StrCat("Archive '", source.use.archive_name, "' has no stanza '",
+                                                      source.use.stanza, "' (declared at ", source.use.declared_at,
+                                                      ")"));
+  auto backup = SelectBackup(catalog, target);
   if (!backup.ok())
-    return absl::Status(backup.status().code(), absl::StrCat("Archive '", source->use.archive_name, "': ",
-                                                             backup.status().message()));
+    return absl::Status(backup.status().code(),
+                        absl::StrCat("Archive '", source.use.archive_name, "': ", backup.status().message()));
 
   // A new cluster that archives must start from an empty stanza, unless told otherwise.
-  bool check_empty = request.check_empty_wal_archive.value_or(!cluster->SkipsEmptyWalArchiveCheck());
-  if (check_empty && cluster->archive) {
-    auto own = engine_->Open(*cluster->archive);
-    if (!own.ok()) return own.status();
-    if (auto s = engine_->RequireEmptyArchive(*own, request.cancelled); !s.ok()) return s;
+  bool check_empty = request.check_empty_wal_archive.value_or(!cluster.SkipsEmptyWalArchiveCheck());
+  if (check_empty && cluster.archive) {
+    ASSIGN_OR_RETURN(auto own, engine_->Open(*cluster.archive));
+    RETURN_IF_ERROR(engine_->RequireEmptyArchive(own, request.cancelled));
   }
 
-  Log("info", "restore starting", {{"backup", backup->label}, {"archive", source->use.archive_name},
-                                   {"stanza", source->use.stanza}, {"pgdata", pgdata}});
-  PgbackrestCall call{.command = "restore",
-                      .options = {absl::StrCat("--set=", backup->label), "--type=none",
-                                  absl::StrCat("--repo=", backup->repo_key)},
-                      .timeout = timeout_,
-                      .cancelled = request.cancelled};
-  auto run = engine_->Run(*source, call);
-  if (!run.ok()) return run.status();
-  if (auto s = PgbackrestStatus(*run, absl::StrCat("restoring backup ", backup->label)); !s.ok()) return s;
-  if (auto s = ScrubRecoverySettings(pgdata); !s.ok()) return s;
-  if (cluster->has_wal_storage)
-    if (auto s = MoveWalToStorage(pgdata, engine_->options().wal_storage_dir); !s.ok()) return s;
+  Log("info", "restore starting",
+      {{"backup", backup->label},
+       {"archive", source.use.archive_name},
+       {"stanza", source.use.stanza},
+       {"pgdata", pgdata}});
+  PgbackrestCall call{
+      .command = "restore",
+      .options = {absl::StrCat("--set=", backup->label), "--type=none", absl::StrCat("--repo=", backup->repo_key)},
+      .timeout = timeout_,
+      .cancelled = request.cancelled};
+  ASSIGN_OR_RETURN(auto run, engine_->Run(source, call));
+  RETURN_IF_ERROR(PgbackrestStatus(run, absl::StrCat("restoring backup ", backup->label)));
+  RETURN_IF_ERROR(ScrubRecoverySettings(pgdata));
+  if (cluster.has_wal_storage) RETURN_IF_ERROR(MoveWalToStorage(pgdata, engine_->options().wal_storage_dir));
   Log("info", "restore done", {{"backup", backup->label}});
 
   RestoreJobResult result;
   // CNPG appends the recovery-target settings after this text; recovery must end by promoting.
-  result.restore_config = absl::StrCat("recovery_target_action = 'promote'\nrestore_command = '",
-                                       engine_->options().instance_manager,
-                                       " wal-restore --log-destination /controller/log/postgres.json %f %p'\n");
+  result.restore_config =
+      absl::StrCat("recovery_target_action = 'promote'\nrestore_command = '", engine_->options().instance_manager,
+                   " wal-restore --log-destination /controller/log/postgres.json %f %p'\n");
   return result;
 }
 

@@ -4,6 +4,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+
+#include "common/status_macros.h"
 #include "common/text.h"
 
 namespace cnpgi_pgbackrest {
@@ -12,9 +14,10 @@ namespace {
 constexpr const char* kPath = "spec.bootstrap.recovery.recoveryTarget";
 
 std::string Describe(const BackupRecord& b) {
-  return absl::StrCat(b.label, " (ended ", absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", absl::FromUnixSeconds(b.stop_time),
-                                                           absl::UTCTimeZone()),
-                      ", LSN ", b.lsn_stop, ")");
+  return absl::StrCat(
+      b.label, " (ended ",
+      absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", absl::FromUnixSeconds(b.stop_time), absl::UTCTimeZone()), ", LSN ",
+      b.lsn_stop, ")");
 }
 
 }  // namespace
@@ -51,18 +54,16 @@ absl::StatusOr<RecoveryTarget> ParseRecoveryTarget(const nlohmann::json& target)
     if (it->is_number_integer()) return std::to_string(it->get<int64_t>());
     return absl::InvalidArgumentError(absl::StrCat(kPath, ".", key, ": must be a string"));
   };
-  for (auto [key, field] : {std::pair{"backupID", &t.backup_id}, std::pair{"targetTime", &t.time_text},
-                            std::pair{"targetLSN", &t.lsn_text}, std::pair{"targetXID", &t.xid},
-                            std::pair{"targetName", &t.name}, std::pair{"targetTLI", &t.timeline}}) {
-    auto v = str(key);
-    if (!v.ok()) return v.status();
-    *field = *v;
+  for (auto [key, field] :
+       {std::pair{"backupID", &t.backup_id}, std::pair{"targetTime", &t.time_text}, std::pair{"targetLSN", &t.lsn_text},
+        std::pair{"targetXID", &t.xid}, std::pair{"targetName", &t.name}, std::pair{"targetTLI", &t.timeline}}) {
+    ASSIGN_OR_RETURN(auto v, str(key));
+    *field = v;
   }
   if (auto it = target.find("targetImmediate"); it != target.end() && it->is_boolean()) t.immediate = it->get<bool>();
   if (!t.time_text.empty()) {
-    auto time = ParseTargetTime(t.time_text);
-    if (!time.ok()) return time.status();
-    t.time = *time;
+    ASSIGN_OR_RETURN(auto time, ParseTargetTime(t.time_text));
+    t.time = time;
   }
   if (!t.lsn_text.empty()) {
     t.lsn = ParseLsn(t.lsn_text);
@@ -72,8 +73,8 @@ absl::StatusOr<RecoveryTarget> ParseRecoveryTarget(const nlohmann::json& target)
   }
   int exclusive_targets = (t.time ? 1 : 0) + (t.lsn ? 1 : 0) + !t.xid.empty() + !t.name.empty() + t.immediate;
   if (exclusive_targets > 1)
-    return absl::InvalidArgumentError(absl::StrCat(
-        kPath, ": set only one of targetTime, targetLSN, targetXID, targetName and targetImmediate"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(kPath, ": set only one of targetTime, targetLSN, targetXID, targetName and targetImmediate"));
   return t;
 }
 
@@ -101,13 +102,14 @@ absl::StatusOr<BackupRecord> SelectBackup(const StanzaCatalog& catalog, const Re
     }
     std::vector<std::string> labels;
     for (const BackupRecord* b : usable) labels.push_back(b->label);
-    return absl::NotFoundError(absl::StrCat(kPath, ".backupID: backup ", Quoted(target.backup_id), " is not in stanza '",
-                                            catalog.name, "' (available: ", absl::StrJoin(labels, ", "), ")"));
+    return absl::NotFoundError(absl::StrCat(kPath, ".backupID: backup ", Quoted(target.backup_id),
+                                            " is not in stanza '", catalog.name,
+                                            "' (available: ", absl::StrJoin(labels, ", "), ")"));
   }
   for (auto it = usable.rbegin(); it != usable.rend(); ++it)
     if (ends_before_target(**it)) return **it;
-  std::string what = target.time ? absl::StrCat("targetTime ", target.time_text)
-                                 : absl::StrCat("targetLSN ", target.lsn_text);
+  std::string what =
+      target.time ? absl::StrCat("targetTime ", target.time_text) : absl::StrCat("targetLSN ", target.lsn_text);
   return absl::FailedPreconditionError(absl::StrCat(kPath, ": no backup in stanza '", catalog.name, "' ends before ",
                                                     what, "; the oldest is ", Describe(*usable.front())));
 }

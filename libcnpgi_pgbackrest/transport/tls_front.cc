@@ -1,24 +1,26 @@
 #include "transport/tls_front.h"
 
+#include <cerrno>
+#include <cstring>
+#include <poll.h>
+#include <unistd.h>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
-#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+
 #include "common/log.h"
+#include "common/status_macros.h"
 
 namespace cnpgi_pgbackrest {
 namespace {
@@ -64,8 +66,8 @@ int ConnectUnix(const std::string& path) {
 }  // namespace
 
 absl::StatusOr<std::shared_ptr<SSL_CTX>> TlsFront::Context() {
-  std::string stamp = absl::StrCat(Stamp(options_.server_cert), "|", Stamp(options_.server_key), "|",
-                                   Stamp(options_.client_cert));
+  std::string stamp =
+      absl::StrCat(Stamp(options_.server_cert), "|", Stamp(options_.server_key), "|", Stamp(options_.client_cert));
   absl::MutexLock lock(&mu_);
   if (context_ && stamp == context_stamp_) return context_;
   std::shared_ptr<SSL_CTX> ctx(SSL_CTX_new(TLS_server_method()), SSL_CTX_free);
@@ -77,7 +79,8 @@ absl::StatusOr<std::shared_ptr<SSL_CTX>> TlsFront::Context() {
     return absl::FailedPreconditionError(
         absl::StrCat("server certificate/key ", options_.server_cert, ": ", OpensslError()));
   if (SSL_CTX_load_verify_locations(ctx.get(), options_.client_cert.c_str(), nullptr) != 1)
-    return absl::FailedPreconditionError(absl::StrCat("client certificate ", options_.client_cert, ": ", OpensslError()));
+    return absl::FailedPreconditionError(
+        absl::StrCat("client certificate ", options_.client_cert, ": ", OpensslError()));
   // A certificate in the trust file is an anchor by itself (Go accepts a pinned leaf the same way).
   X509_STORE_set_flags(SSL_CTX_get_cert_store(ctx.get()), X509_V_FLAG_PARTIAL_CHAIN);
   SSL_CTX_set_purpose(ctx.get(), X509_PURPOSE_SSL_CLIENT);
@@ -91,8 +94,7 @@ absl::StatusOr<std::shared_ptr<SSL_CTX>> TlsFront::Context() {
 
 absl::StatusOr<std::unique_ptr<TlsFront>> TlsFront::Start(TlsFrontOptions options) {
   std::unique_ptr<TlsFront> front(new TlsFront(std::move(options)));
-  auto ctx = front->Context();
-  if (!ctx.ok()) return ctx.status();
+  ASSIGN_OR_RETURN(auto ctx, front->Context());
   std::string host = "0.0.0.0";
   std::string port_text = front->options_.address;
   if (auto colon = port_text.rfind(':'); colon != std::string::npos) {
@@ -104,15 +106,15 @@ absl::StatusOr<std::unique_ptr<TlsFront>> TlsFront::Start(TlsFrontOptions option
   addr.sin_family = AF_INET;
   if (!absl::SimpleAtoi(port_text, &port) || port < 1 || port > 65535 ||
       inet_pton(AF_INET, host == "localhost" ? "127.0.0.1" : host.c_str(), &addr.sin_addr) != 1)
-    return absl::InvalidArgumentError(absl::StrCat("--server-address '", front->options_.address,
-                                                   "' is not an IPv4 host:port or :port"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--server-address '", front->options_.address, "' is not an IPv4 host:port or :port"));
   addr.sin_port = htons(static_cast<uint16_t>(port));
   front->listener_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   int one = 1;
   setsockopt(front->listener_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (bind(front->listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      listen(front->listener_, 64) != 0)
-    return absl::UnavailableError(absl::StrCat("cannot listen on ", front->options_.address, ": ", std::strerror(errno)));
+  if (bind(front->listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(front->listener_, 64) != 0)
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", front->options_.address, ": ", std::strerror(errno)));
   front->acceptor_ = std::thread(&TlsFront::AcceptLoop, front.get());
   return front;
 }

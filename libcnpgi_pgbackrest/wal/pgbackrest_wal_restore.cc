@@ -1,15 +1,16 @@
-#include "absl/strings/string_view.h"
 #include "wal/pgbackrest_wal_restore.h"
 
 #include <fcntl.h>
-#include <unistd.h>
-
 #include <filesystem>
 #include <thread>
+#include <unistd.h>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+
+#include "common/status_macros.h"
 #include "common/text.h"
 #include "common/wal_name.h"
 
@@ -28,8 +29,8 @@ absl::StatusOr<ArchiveUse> RestoreSource(const ClusterView& cluster, absl::strin
   if (cluster.recovery_source) return *cluster.recovery_source;
   if (cluster.replica_source) return *cluster.replica_source;
   if (!cluster.archive_problem.ok()) return cluster.archive_problem;
-  return absl::FailedPreconditionError(absl::StrCat("Cluster '", cluster.name,
-                                                    "' names no Archive of this plugin to restore WAL from"));
+  return absl::FailedPreconditionError(
+      absl::StrCat("Cluster '", cluster.name, "' names no Archive of this plugin to restore WAL from"));
 }
 
 bool StreamingPossible(const ClusterView& cluster, absl::string_view pod_name) {
@@ -43,17 +44,16 @@ absl::Status PgbackrestWalRestore::Fetch(const Stanza& stanza, const std::string
   // archive-get writes in place; a temporary name plus rename means nobody sees a partial file.
   std::string tmp = absl::StrCat(dest, ".cnpgi-partial");
   unlink(tmp.c_str());
-  PgbackrestCall get{.command = "archive-get", .args = {name, tmp}, .timeout = engine_->options().wal_timeout,
-                     .cancelled = cancelled};
-  auto result = engine_->Run(stanza, get);
-  if (!result.ok()) return result.status();
+  PgbackrestCall get{
+      .command = "archive-get", .args = {name, tmp}, .timeout = engine_->options().wal_timeout, .cancelled = cancelled};
+  ASSIGN_OR_RETURN(auto result, engine_->Run(stanza, get));
   std::string where = Describe(stanza.use);
-  if (result->exit_code == kExitArchiveGetNotFound && !result->timed_out && !result->cancelled &&
-      result->term_signal == 0) {
+  if (result.exit_code == kExitArchiveGetNotFound && !result.timed_out && !result.cancelled &&
+      result.term_signal == 0) {
     unlink(tmp.c_str());
     return absl::NotFoundError(absl::StrCat("WAL file ", name, " is not in ", where));
   }
-  if (auto s = PgbackrestStatus(*result, absl::StrCat("restoring ", name, " from ", where)); !s.ok()) {
+  if (auto s = PgbackrestStatus(result, absl::StrCat("restoring ", name, " from ", where)); !s.ok()) {
     unlink(tmp.c_str());
     return s;
   }
@@ -67,38 +67,36 @@ absl::Status PgbackrestWalRestore::Fetch(const Stanza& stanza, const std::string
 }
 
 absl::Status PgbackrestWalRestore::Restore(const WalRestoreRequest& request) {
-  auto cluster = engine_->Cluster(request.cluster_definition);
-  if (!cluster.ok()) return cluster.status();
+  ASSIGN_OR_RETURN(auto cluster, engine_->Cluster(request.cluster_definition));
   const std::string& name = request.source_wal_name;
   auto kind = ClassifyWalName(name);
-  if (!kind) return absl::InvalidArgumentError(absl::StrCat("source_wal_name ", Quoted(name), " is not a WAL file name"));
+  if (!kind)
+    return absl::InvalidArgumentError(absl::StrCat("source_wal_name ", Quoted(name), " is not a WAL file name"));
   const std::string& dest = request.destination_file_name;
-  if (auto s = CheckCleanAbsolutePath(dest, "destination_file_name"); !s.ok()) return s;
+  RETURN_IF_ERROR(CheckCleanAbsolutePath(dest, "destination_file_name"));
   const std::string& pgdata = engine_->options().instance.pgdata;
   if (!IsInsideDirectory(dest, pgdata))
     return absl::InvalidArgumentError(
         absl::StrCat("destination_file_name ", Quoted(dest), " is outside the data directory ", pgdata));
 
-  auto use = RestoreSource(*cluster, engine_->options().pod_name);
-  if (!use.ok()) return use.status();
-  auto stanza = engine_->Open(*use);
-  if (!stanza.ok()) return stanza.status();
+  ASSIGN_OR_RETURN(auto use, RestoreSource(cluster, engine_->options().pod_name));
+  ASSIGN_OR_RETURN(auto stanza, engine_->Open(use));
 
   bool rewind = request.mode == WalRestoreMode::kRewind;
-  std::string spool = absl::StrCat(options_.spool_dir, "/", use->archive_name, "/", use->stanza);
+  std::string spool = absl::StrCat(options_.spool_dir, "/", use.archive_name, "/", use.stanza);
   std::string flag = absl::StrCat(spool, "/", kEndOfWalStreamFlag);
   if (rewind) {
     // pg_rewind wants exactly this file; a flag left by recovery must not end its run.
     unlink(flag.c_str());
-    return Fetch(*stanza, name, dest, request.cancelled);
+    return Fetch(stanza, name, dest, request.cancelled);
   }
   bool prefetching = options_.prefetch > 1 && !options_.spool_dir.empty() && kind == WalFileKind::kSegment;
   // During a token-based promotion the demoted side archived its last segment as .partial;
   // pgBackRest finds it only by that name, and PostgreSQL replays it as the segment.
   auto fetch_requested = [&]() {
-    absl::Status s = Fetch(*stanza, name, dest, request.cancelled);
-    if (absl::IsNotFound(s) && kind == WalFileKind::kSegment && cluster->promotion_in_progress) {
-      absl::Status partial = Fetch(*stanza, absl::StrCat(name, ".partial"), dest, request.cancelled);
+    absl::Status s = Fetch(stanza, name, dest, request.cancelled);
+    if (absl::IsNotFound(s) && kind == WalFileKind::kSegment && cluster.promotion_in_progress) {
+      absl::Status partial = Fetch(stanza, absl::StrCat(name, ".partial"), dest, request.cancelled);
       if (!absl::IsNotFound(partial)) return partial;
     }
     return s;
@@ -109,7 +107,7 @@ absl::Status PgbackrestWalRestore::Restore(const WalRestoreRequest& request) {
   std::filesystem::create_directories(spool, ec);
   std::string spooled = absl::StrCat(spool, "/", name);
   if (rename(spooled.c_str(), dest.c_str()) == 0) return absl::OkStatus();
-  bool streaming = StreamingPossible(*cluster, engine_->options().pod_name);
+  bool streaming = StreamingPossible(cluster, engine_->options().pod_name);
   if (streaming && unlink(flag.c_str()) == 0)
     return absl::OutOfRangeError(absl::StrCat("end of the WAL archive reached before ", name,
                                               "; PostgreSQL continues with streaming replication"));
@@ -127,9 +125,8 @@ absl::Status PgbackrestWalRestore::Restore(const WalRestoreRequest& request) {
   std::vector<absl::Status> prefetched(next.size());
   std::vector<std::thread> workers;
   for (std::size_t i = 0; i < next.size(); ++i)
-    workers.emplace_back([&, i] {
-      prefetched[i] = Fetch(*stanza, next[i], absl::StrCat(spool, "/", next[i]), request.cancelled);
-    });
+    workers.emplace_back(
+        [&, i] { prefetched[i] = Fetch(stanza, next[i], absl::StrCat(spool, "/", next[i]), request.cancelled); });
   absl::Status requested = fetch_requested();
   for (auto& w : workers) w.join();
   if (!requested.ok()) {
