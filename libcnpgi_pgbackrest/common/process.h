@@ -1,23 +1,22 @@
 // Child processes with bounded time and output, for running pgbackrest.
 #pragma once
 
-#include "absl/strings/string_view.h"
 #include <chrono>
 #include <functional>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace cnpgi_pgbackrest {
 
 struct ProcessSpec {
-  std::vector<std::string> argv;        // argv[0] is looked up in PATH
-  std::vector<std::string> env;         // the child's whole environment, NAME=VALUE
-  std::string working_dir;              // empty: inherit
+  std::vector<std::string> argv;         // argv[0] is looked up in PATH
+  std::vector<std::string> env;          // the child's whole environment, NAME=VALUE
+  std::string working_dir;               // empty: inherit
   std::chrono::milliseconds timeout{0};  // zero: no limit
-  std::function<bool()> cancelled;      // polled; returning true stops the child
+  std::function<bool()> cancelled;       // polled; returning true stops the child
   std::size_t max_output_bytes = 1 << 20;
 };
 

@@ -1,12 +1,11 @@
 // PostgreSQL WAL file names and the paths the instance manager hands us.
 #pragma once
 
-#include "absl/strings/string_view.h"
 #include <optional>
 #include <string>
-#include <string_view>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 
 namespace cnpgi_pgbackrest {
 

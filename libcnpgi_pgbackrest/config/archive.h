@@ -1,17 +1,16 @@
 // The Archive resource (pgbackrest.cnpg.opera.com/v1): where and how pgBackRest stores a cluster.
 #pragma once
 
-#include "absl/strings/string_view.h"
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace cnpgi_pgbackrest {
 

@@ -1,13 +1,13 @@
 // Where the sidecar finds the Archive objects a Cluster names, without calling the Kubernetes API.
 #pragma once
 
-#include "absl/strings/string_view.h"
 #include <map>
 #include <memory>
 #include <string>
-#include <string_view>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
 #include "config/archive.h"
 #include "config/cluster.h"
 

@@ -1,16 +1,15 @@
 // What this plugin needs from a CNPG Cluster object, read leniently from its JSON.
 #pragma once
 
-#include "absl/strings/string_view.h"
 #include <map>
 #include <optional>
 #include <string>
-#include <string_view>
 
 #include <nlohmann/json.hpp>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace cnpgi_pgbackrest {
 

@@ -1,17 +1,17 @@
 // The pgBackRest side shared by every sidecar capability: Cluster → Archive → config → command.
 #pragma once
 
-#include "absl/strings/string_view.h"
 #include <memory>
 #include <set>
 #include <string>
-#include <string_view>
 
 #include <nlohmann/json.hpp>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+
 #include "config/archive_catalog.h"
 #include "config/cluster.h"
 #include "pgbackrest/config_file.h"

@@ -1,4 +1,3 @@
-#include "absl/strings/string_view.h"
 #include "pgbackrest/runner.h"
 
 #include "absl/status/status.h"
@@ -6,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 
 namespace cnpgi_pgbackrest {
@@ -21,8 +21,7 @@ absl::StatusCode CodeForRepoError(const std::string& text) {
   if (absl::StrContains(text, "[HostConnectError]") || absl::StrContains(text, "[FileReadError]") ||
       absl::StrContains(text, "[ServiceError]"))
     return absl::StatusCode::kUnavailable;
-  if (absl::StrContains(text, "[ProtocolError]") &&
-      (absl::StrContains(text, "403") || absl::StrContains(text, "401")))
+  if (absl::StrContains(text, "[ProtocolError]") && (absl::StrContains(text, "403") || absl::StrContains(text, "401")))
     return absl::StatusCode::kPermissionDenied;
   if (absl::StrContains(text, "[ProtocolError]")) return absl::StatusCode::kUnavailable;
   return absl::StatusCode::kFailedPrecondition;
@@ -96,8 +95,7 @@ std::string PgbackrestErrorText(const ProcessResult& result) {
       // Each repository's own failure: "repo1: [ErrorType] ..." after the ERROR line (push) or
       // in a WARN before it (get).
       if (pos == absl::string_view::npos && absl::StrContains(line, "WARN: repo")) pos = line.find("repo");
-      if (pos == absl::string_view::npos && absl::StartsWith(line, "repo") && absl::StrContains(line, ": ["))
-        pos = 0;
+      if (pos == absl::string_view::npos && absl::StartsWith(line, "repo") && absl::StrContains(line, ": [")) pos = 0;
       if (pos != absl::string_view::npos) picked.emplace_back(line.substr(pos));
     }
   }
@@ -126,8 +124,9 @@ std::string CleanPgbackrestMessage(std::string text) {
   if (text.size() > 2000) text = text.substr(0, 2000) + "...";
   if (wrong_key || absl::StrContains(text, "[CryptoError] unable to flush") ||
       absl::StrContains(text, "cipher header invalid"))
-    absl::StrAppend(&text, " (the repository does not decrypt with the configured key: check the Archive's "
-                           "encryption and encryptionKey)");
+    absl::StrAppend(&text,
+                    " (the repository does not decrypt with the configured key: check the Archive's "
+                    "encryption and encryptionKey)");
   return text;
 }
 
@@ -142,9 +141,8 @@ absl::Status PgbackrestStatus(const ProcessResult& result, absl::string_view wha
   std::string text = PgbackrestErrorText(result);
   absl::StatusCode code =
       result.exit_code == kExitRepoInvalid ? CodeForRepoError(result.err) : CodeForExit(result.exit_code);
-  return absl::Status(code,
-                      absl::StrCat(what, " failed (pgbackrest exit ", result.exit_code, ")",
-                                   text.empty() ? "" : ": ", text));
+  return absl::Status(
+      code, absl::StrCat(what, " failed (pgbackrest exit ", result.exit_code, ")", text.empty() ? "" : ": ", text));
 }
 
 }  // namespace cnpgi_pgbackrest

@@ -1,14 +1,14 @@
 // Runs pgbackrest commands for a rendered Archive and turns failures into precise statuses.
 #pragma once
 
-#include "absl/strings/string_view.h"
 #include <chrono>
 #include <functional>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
 #include "common/process.h"
 #include "pgbackrest/config_file.h"
 

@@ -3,10 +3,10 @@
 
 #include <memory>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
+
 #include "config/archive.h"
 
 namespace cnpgi_pgbackrest {
