@@ -3,25 +3,23 @@
 // capabilities, Probe) before Archive. The archiver here does nothing, so the time is the
 // plugin's plus the client's. The cross-process variant runs the server in its own process,
 // as in the Pod, and reports the server's CPU per call apart from the client's.
-#include <spawn.h>
-#include <unistd.h>
-#include <sys/wait.h>
-
-#include <fstream>
-#include <sstream>
-#include <thread>
-
-#include <benchmark/benchmark.h>
-
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <spawn.h>
+#include <sstream>
+#include <thread>
+#include <unistd.h>
 
-#include "identity.grpc.pb.h"
+#include <benchmark/benchmark.h>
+#include <sys/wait.h>
+
 #include "cnpgi_pgbackrest/identity/identity.h"
 #include "cnpgi_pgbackrest/identity/identity_grpc.h"
 #include "cnpgi_pgbackrest/transport/unix_socket_server.h"
-#include "wal.grpc.pb.h"
 #include "cnpgi_pgbackrest/wal/wal_grpc.h"
+#include "identity.grpc.pb.h"
+#include "wal.grpc.pb.h"
 
 namespace {
 
@@ -227,9 +225,8 @@ int ServeFloor(const std::string& socket) {
       &wal_service, cq.get(), &wal::WAL::AsyncService::RequestGetCapabilities, [](wal::WALCapabilitiesResult* r) {
         r->add_capabilities()->mutable_rpc()->set_type(wal::WALCapability::RPC::TYPE_ARCHIVE_WAL);
       });
-  FloorServe<wal::WALArchiveRequest, wal::WALArchiveResult>(&wal_service, cq.get(),
-                                                            &wal::WAL::AsyncService::RequestArchive,
-                                                            [](wal::WALArchiveResult*) {});
+  FloorServe<wal::WALArchiveRequest, wal::WALArchiveResult>(
+      &wal_service, cq.get(), &wal::WAL::AsyncService::RequestArchive, [](wal::WALArchiveResult*) {});
   void* tag;
   bool ok;
   while (cq->Next(&tag, &ok)) static_cast<FloorCall*>(tag)->Proceed(ok);
@@ -260,19 +257,24 @@ void BM_ArchiveWithHandshakeCrossProcess(benchmark::State& state) {
   for (auto _ : state)
     if (!CallSequence(socket, req, &error)) state.SkipWithError(error.c_str());
   double cpu = ProcessCpuSeconds(pid) - cpu0;
-  state.counters["server_cpu_us"] =
-      benchmark::Counter(cpu * 1e6 / static_cast<double>(state.iterations()));
+  state.counters["server_cpu_us"] = benchmark::Counter(cpu * 1e6 / static_cast<double>(state.iterations()));
   kill(pid, SIGTERM);
   waitpid(pid, nullptr, 0);
   std::filesystem::remove_all(dir);
 }
-BENCHMARK(BM_ArchiveWithHandshakeCrossProcess)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond)->UseRealTime()->MinTime(2.0);
+BENCHMARK(BM_ArchiveWithHandshakeCrossProcess)
+    ->Arg(0)
+    ->Arg(1)
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime()
+    ->MinTime(2.0);
 
 }  // namespace
 
 int main(int argc, char** argv) {
   self_path = "/proc/self/exe";
-  if (argc == 2 && std::string(argv[1]).rfind("--serve-floor=", 0) == 0) return ServeFloor(std::string(argv[1]).substr(14));
+  if (argc == 2 && std::string(argv[1]).rfind("--serve-floor=", 0) == 0)
+    return ServeFloor(std::string(argv[1]).substr(14));
   if (argc == 2 && std::string(argv[1]).rfind("--serve=", 0) == 0) {
     std::string socket = std::string(argv[1]).substr(8);
     NoopArchive archive;

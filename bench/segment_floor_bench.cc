@@ -2,15 +2,15 @@
 // pgBackRest names the file by) and compress it with the same algorithm. Nothing can archive
 // a segment faster than this on the same machine.
 //   segment_floor_bench --segment=FILE   (default: a synthetic segment of mostly-compressible WAL)
-#include <benchmark/benchmark.h>
-#include <openssl/sha.h>
-
 #include <cstring>
 #include <fstream>
 #include <random>
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include <benchmark/benchmark.h>
+#include <openssl/sha.h>
 
 #ifdef HAVE_ZLIB
 #include <zlib.h>
@@ -94,8 +94,8 @@ void BM_Sha1AndGzip(benchmark::State& state) {
     Sha1(Segment(), state);
     uLongf len = out.size();
     // pgBackRest's default gz level is 6.
-    benchmark::DoNotOptimize(compress2(out.data(), &len, reinterpret_cast<const Bytef*>(Segment().data()),
-                                       Segment().size(), 6));
+    benchmark::DoNotOptimize(
+        compress2(out.data(), &len, reinterpret_cast<const Bytef*>(Segment().data()), Segment().size(), 6));
   }
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * Segment().size());
 }

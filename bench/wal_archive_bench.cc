@@ -3,14 +3,14 @@
 // (CNPGI_TEST_S3_*, see tests/services/rgw.sh), to S3. Run as the PostgreSQL owner:
 //   BENCH_PGDATA=<data dir whose pg_wal holds segments> BENCH_WORK=<scratch> wal_archive_bench
 // bench/side_by_side.sh prepares both and runs it.
-#include <benchmark/benchmark.h>
-
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <regex>
 #include <sstream>
+
+#include <benchmark/benchmark.h>
 
 #include "config/archive_catalog.h"
 #include "pgbackrest/engine.h"
@@ -66,9 +66,10 @@ void ArchiveSegment(benchmark::State& state, std::string kind, std::string compr
   auto segments = Segments(pgdata);
   std::string name = kind + "-" + compression;
   std::string repo = kind == "posix" ? work + "/repo-" + name : "/bench-" + std::to_string(getpid()) + "-" + name;
-  json archive = {{"metadata", {{"name", name}}},
-                  {"spec", {{"configuration", {{"repositories", json::array({Repository(kind, repo)})},
-                                               {"compression", compression}}}}}};
+  json archive = {
+      {"metadata", {{"name", name}}},
+      {"spec",
+       {{"configuration", {{"repositories", json::array({Repository(kind, repo)})}, {"compression", compression}}}}}};
   auto archives = ParseArchiveList(json::array({archive}).dump());
   if (!archives.ok()) return state.SkipWithError(std::string(archives.status().message()).c_str());
   EngineOptions options;
@@ -76,11 +77,13 @@ void ArchiveSegment(benchmark::State& state, std::string kind, std::string compr
   options.work_dir = work + "/work";
   options.instance.pgdata = pgdata;
   options.instance.wal_push_processes = 0;  // one synchronous push per call: the per-segment cost
-  Engine engine(options, std::make_unique<StaticArchiveCatalog>(std::move(*archives)), std::make_unique<BenchSecrets>());
+  Engine engine(options, std::make_unique<StaticArchiveCatalog>(std::move(*archives)),
+                std::make_unique<BenchSecrets>());
   PgbackrestWalArchive wal(&engine, {.parallel = 1, .ahead = false});
   std::string cluster = json{{"metadata", {{"name", "bench"}}},
-                             {"spec", {{"plugins", json::array({{{"name", "pgbackrest.cnpg.opera.com"},
-                                                                 {"parameters", {{"pgbackrestObjectName", name}}}}})}}},
+                             {"spec",
+                              {{"plugins", json::array({{{"name", "pgbackrest.cnpg.opera.com"},
+                                                         {"parameters", {{"pgbackrestObjectName", name}}}}})}}},
                              {"status", {{"currentPrimary", "bench-1"}}}}
                             .dump();
   // The first push creates the stanza; it is not what is measured.

@@ -2,18 +2,18 @@
 // WAL restore and Backup capabilities, next to a Metrics capability of its own, on one CNPG-I
 // server on a Unix socket. Identity advertises exactly what is mounted.
 //   example-host --socket-dir=DIR --pgdata=DIR --archives-file=FILE --work-dir=DIR
-#include <cnpgi_pgbackrest/metrics/metrics_grpc.h>
-#include <cnpgi_pgbackrest/plugin/sidecar_plugin.h>
-#include <cnpgi_pgbackrest/plugin/termination.h>
-#include <cnpgi_pgbackrest/transport/unix_socket_server.h>
-#include <cnpgi_pgbackrest/version.h>
-
 #include <chrono>
 #include <cstring>
 #include <iostream>
 #include <map>
 #include <string>
 #include <thread>
+
+#include <cnpgi_pgbackrest/metrics/metrics_grpc.h>
+#include <cnpgi_pgbackrest/plugin/sidecar_plugin.h>
+#include <cnpgi_pgbackrest/plugin/termination.h>
+#include <cnpgi_pgbackrest/transport/unix_socket_server.h>
+#include <cnpgi_pgbackrest/version.h>
 
 namespace {
 
@@ -63,8 +63,8 @@ int main(int argc, char** argv) {
     std::cerr << "example host: " << server.status().message() << "\n";
     return 1;
   }
-  std::cerr << "example host serving on " << (*plugin)->socket_path() << " with cnpgi-pgbackrest "
-            << cp::Version() << "\n";
+  std::cerr << "example host serving on " << (*plugin)->socket_path() << " with cnpgi-pgbackrest " << cp::Version()
+            << "\n";
   std::thread waiter([&] {
     cp::WaitForTerminationSignal();
     (*server)->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));

@@ -2,9 +2,8 @@
 #pragma once
 
 #include <atomic>
-#include <cstdint>
-
 #include <chrono>
+#include <cstdint>
 
 #include "cnpgi_pgbackrest/backup/backup.h"
 #include "pgbackrest/catalog.h"

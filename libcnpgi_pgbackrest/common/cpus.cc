@@ -1,8 +1,7 @@
 #include "common/cpus.h"
 
-#include <sched.h>
-
 #include <algorithm>
+#include <sched.h>
 #include <string>
 #include <thread>
 #include <vector>
@@ -10,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+
 #include "common/files.h"
 
 namespace cnpgi_pgbackrest {

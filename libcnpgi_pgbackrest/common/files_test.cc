@@ -1,9 +1,9 @@
 #include "common/files.h"
 
-#include <doctest/doctest.h>
+#include <string>
 #include <unistd.h>
 
-#include <string>
+#include <doctest/doctest.h>
 
 using namespace cnpgi_pgbackrest;
 

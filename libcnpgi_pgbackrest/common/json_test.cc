@@ -1,8 +1,8 @@
 #include "common/json.h"
 
-#include <doctest/doctest.h>
-
 #include <string>
+
+#include <doctest/doctest.h>
 
 #include "common/text.h"
 

@@ -1,20 +1,21 @@
 #include "common/process.h"
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+
 #include "common/files.h"
 
 extern char** environ;
@@ -94,8 +95,7 @@ absl::StatusOr<ProcessResult> RunProcess(const ProcessSpec& spec) {
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_adddup2(&actions, out.fd[1], 1);
   posix_spawn_file_actions_adddup2(&actions, err.fd[1], 2);
-  if (!spec.working_dir.empty())
-    posix_spawn_file_actions_addchdir_np(&actions, spec.working_dir.c_str());
+  if (!spec.working_dir.empty()) posix_spawn_file_actions_addchdir_np(&actions, spec.working_dir.c_str());
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
   sigset_t defaults;
@@ -123,8 +123,7 @@ absl::StatusOr<ProcessResult> RunProcess(const ProcessSpec& spec) {
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   if (rc != 0)
-    return absl::FailedPreconditionError(
-        absl::StrCat("cannot run '", spec.argv[0], "': ", std::strerror(rc)));
+    return absl::FailedPreconditionError(absl::StrCat("cannot run '", spec.argv[0], "': ", std::strerror(rc)));
   close(out.fd[1]);
   out.fd[1] = -1;
   close(err.fd[1]);

@@ -1,11 +1,10 @@
 #include "common/process.h"
 
-#include <signal.h>
-#include <unistd.h>
-
 #include <cstdio>
 #include <fstream>
+#include <signal.h>
 #include <string>
+#include <unistd.h>
 
 #include <doctest/doctest.h>
 
@@ -37,7 +36,8 @@ TEST_CASE("RunProcess stops a child that overruns its timeout, including its pro
 
 TEST_CASE("RunProcess stops a child when the caller cancels") {
   int polls = 0;
-  auto r = RunProcess({.argv = {"sleep", "30"}, .env = {"PATH=/usr/bin:/bin"}, .cancelled = [&] { return ++polls > 3; }});
+  auto r =
+      RunProcess({.argv = {"sleep", "30"}, .env = {"PATH=/usr/bin:/bin"}, .cancelled = [&] { return ++polls > 3; }});
   REQUIRE(r.ok());
   CHECK(r->cancelled);
 }

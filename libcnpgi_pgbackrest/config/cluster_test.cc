@@ -55,7 +55,8 @@ TEST_CASE("Problems are reported with their place") {
   auto c = ParseCluster(R"({"metadata":{"name":"c"},"spec":{"plugins":[{"name":"pgbackrest.cnpg.opera.com"}]}})");
   REQUIRE(c.ok());
   CHECK_FALSE(c->archive);
-  CHECK(c->archive_problem.message() == "spec.plugins[0].parameters.pgbackrestObjectName: is required (the name of an Archive)");
+  CHECK(c->archive_problem.message() ==
+        "spec.plugins[0].parameters.pgbackrestObjectName: is required (the name of an Archive)");
   CHECK(c->archive_problem.code() == absl::StatusCode::kInvalidArgument);
   CHECK_FALSE(ParseCluster("{ not json").ok());
   CHECK_FALSE(ParseCluster("[]").ok());
@@ -64,7 +65,8 @@ TEST_CASE("Problems are reported with their place") {
   auto bad_param = ParseCluster(R"({"metadata":{"name":"c"},"spec":{"bootstrap":{"recovery":{"source":"s"}},
     "externalClusters":[{"name":"s","plugin":{"name":"pgbackrest.cnpg.opera.com","parameters":{"stanza":5}}}]}})");
   REQUIRE_FALSE(bad_param.ok());
-  CHECK(std::string(bad_param.status().message()) == "spec.externalClusters[0].plugin.parameters.stanza: must be a string");
+  CHECK(std::string(bad_param.status().message()) ==
+        "spec.externalClusters[0].plugin.parameters.stanza: must be a string");
 }
 
 TEST_CASE("The skip annotation is read exactly as CNPG does") {
@@ -76,7 +78,8 @@ TEST_CASE("The skip annotation is read exactly as CNPG does") {
 }
 
 TEST_CASE("A token-based promotion is in progress until the operator records the token") {
-  auto c = ParseCluster(R"({"metadata":{"name":"c"},"spec":{"replica":{"primary":"c","source":"b","promotionToken":"tok"},
+  auto c =
+      ParseCluster(R"({"metadata":{"name":"c"},"spec":{"replica":{"primary":"c","source":"b","promotionToken":"tok"},
     "externalClusters":[{"name":"b","connectionParameters":{"host":"b-rw"},
       "plugin":{"name":"pgbackrest.cnpg.opera.com","parameters":{"pgbackrestObjectName":"store-b"}}}]},
     "status":{"lastPromotionToken":"older"}})");

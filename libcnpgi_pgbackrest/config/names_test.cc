@@ -1,8 +1,8 @@
 #include "config/names.h"
 
-#include <doctest/doctest.h>
-
 #include <string>
+
+#include <doctest/doctest.h>
 
 #include "config/cluster.h"
 
@@ -20,8 +20,8 @@ std::string PluginCluster(const std::string& parameters, const std::string& name
 
 TEST_CASE("Stanza names: what pgBackRest and a directory can hold, nothing that leaves it") {
   for (const char* good : {"cluster-example", "db_1", "A.b-c_d", "0"}) CHECK(CheckStanzaName(good, "f").ok());
-  for (const char* bad : {"", "..", ".", "../../../../tmp/victim", "a/b", "-x", "_x", ".hidden", "a b", "a\nb",
-                          "a:b", "a\\b"}) {
+  for (const char* bad :
+       {"", "..", ".", "../../../../tmp/victim", "a/b", "-x", "_x", ".hidden", "a b", "a\nb", "a:b", "a\\b"}) {
     auto s = CheckStanzaName(bad, "spec.plugins[0].parameters.stanza");
     CHECK_MESSAGE(s.code() == absl::StatusCode::kInvalidArgument, bad);
     CHECK(std::string(s.message()).rfind("spec.plugins[0].parameters.stanza: ", 0) == 0);

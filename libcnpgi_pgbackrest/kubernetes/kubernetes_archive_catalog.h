@@ -4,6 +4,7 @@
 #include <map>
 
 #include "absl/synchronization/mutex.h"
+
 #include "config/archive_catalog.h"
 #include "kubernetes/client.h"
 

@@ -6,7 +6,8 @@ namespace cnpgi_pgbackrest {
 
 namespace pb = cnpgi::operator_lifecycle::v1;
 
-grpc::Status LifecycleGrpcService::GetCapabilities(grpc::ServerContext*, const pb::OperatorLifecycleCapabilitiesRequest*,
+grpc::Status LifecycleGrpcService::GetCapabilities(grpc::ServerContext*,
+                                                   const pb::OperatorLifecycleCapabilitiesRequest*,
                                                    pb::OperatorLifecycleCapabilitiesResponse* response) {
   for (const auto& sub : mutation_->Subscriptions()) {
     auto* cap = response->add_lifecycle_capabilities();

@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+
 #include "common/json.h"
 #include "config/cluster.h"
 #include "pgbackrest/secrets.h"
@@ -158,12 +159,13 @@ absl::StatusOr<std::string> SidecarInjection::Mutate(const LifecycleRequest& req
       {"env", env},
       {"volumeMounts", (*main)["volumeMounts"]},
       {"startupProbe",
-       {{"exec", {{"command", json::array({options_.binary, "probe", absl::StrCat("--plugin-name=", options_.plugin_name)})}}},
+       {{"exec",
+         {{"command", json::array({options_.binary, "probe", absl::StrCat("--plugin-name=", options_.plugin_name)})}}},
         {"periodSeconds", 1},
         {"failureThreshold", 30},
         {"timeoutSeconds", 5}}},
-      {"securityContext", sidecar_config.contains("securityContext") ? sidecar_config["securityContext"]
-                                                                     : RestrictedSecurityContext()},
+      {"securityContext",
+       sidecar_config.contains("securityContext") ? sidecar_config["securityContext"] : RestrictedSecurityContext()},
       {"resources", ObjectAt(sidecar_config, "resources")},
   };
   if (auto policy = cluster->spec.find("imagePullPolicy"); policy != cluster->spec.end() && policy->is_string())

@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "config/archive_catalog.h"
 #include "cnpgi_pgbackrest/lifecycle/lifecycle.h"
+#include "config/archive_catalog.h"
 
 namespace cnpgi_pgbackrest {
 

@@ -1,10 +1,10 @@
 #include "lifecycle/sidecar_injection.h"
 
-#include <doctest/doctest.h>
-
 #include <fstream>
 #include <set>
 #include <sstream>
+
+#include <doctest/doctest.h>
 
 using namespace cnpgi_pgbackrest;
 using json = nlohmann::json;
@@ -34,10 +34,12 @@ StaticArchiveCatalog Catalog() {
   return StaticArchiveCatalog(*archives);
 }
 
-const char* kCluster = R"({"apiVersion":"postgresql.cnpg.io/v1","kind":"Cluster","metadata":{"name":"cluster-example","namespace":"default"},
+const char* kCluster =
+    R"({"apiVersion":"postgresql.cnpg.io/v1","kind":"Cluster","metadata":{"name":"cluster-example","namespace":"default"},
   "spec":{"instances":3,"imagePullPolicy":"IfNotPresent","plugins":[{"name":"pgbackrest.cnpg.opera.com","parameters":{"pgbackrestObjectName":"minio-store"}}]}})";
 
-const char* kRecoveryCluster = R"({"metadata":{"name":"cluster-restore"},"spec":{"bootstrap":{"recovery":{"source":"source"}},
+const char* kRecoveryCluster =
+    R"({"metadata":{"name":"cluster-restore"},"spec":{"bootstrap":{"recovery":{"source":"source"}},
   "externalClusters":[{"name":"source","plugin":{"name":"pgbackrest.cnpg.opera.com",
     "parameters":{"pgbackrestObjectName":"local","stanza":"cluster-example"}}}]}})";
 
@@ -187,13 +189,15 @@ TEST_CASE("Hostile Pods: deep nesting is refused, odd types never throw") {
   CHECK(refused.status().code() == absl::StatusCode::kInvalidArgument);
   CHECK(std::string(refused.status().message()).find("nested more than 10000 levels") != std::string::npos);
   // The Cluster is outside input too.
-  std::string deep_cluster = R"({"metadata":{"name":"c"},"spec":)" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  std::string deep_cluster =
+      R"({"metadata":{"name":"c"},"spec":)" + std::string(100000, '[') + std::string(100000, ']') + "}";
   CHECK(hook.Mutate({LifecycleOperation::kCreate, deep_cluster, Fixture("instance-pod.json")}).status().code() ==
         absl::StatusCode::kInvalidArgument);
 
   // Names that are not strings, containers that are not objects, env entries of any type.
-  auto odd = hook.Mutate({LifecycleOperation::kCreate, kCluster,
-                          R"({"kind":"Pod","spec":{"containers":[5,{"name":7},{"name":"postgres","env":[1,"x",{"name":3}],
+  auto odd =
+      hook.Mutate({LifecycleOperation::kCreate, kCluster,
+                   R"({"kind":"Pod","spec":{"containers":[5,{"name":7},{"name":"postgres","env":[1,"x",{"name":3}],
                               "volumeMounts":"nope"}],"initContainers":[null,{"name":["x"]}],"volumes":{"a":1}}})"});
   REQUIRE_MESSAGE(odd.ok(), odd.status().message());
   CHECK_FALSE(odd->empty());
@@ -221,17 +225,19 @@ TEST_CASE("Recovery Job (CNPG <= 1.30): patched inside the Pod template, main co
 TEST_CASE("Objects of Clusters that do not use the plugin get an empty patch; bad input a clear error") {
   auto catalog = Catalog();
   SidecarInjection hook({.image = "img"}, &catalog);
-  auto other = hook.Mutate({LifecycleOperation::kEvaluate,
-                            R"({"metadata":{"name":"other"},"spec":{"plugins":[{"name":"barman-cloud.cloudnative-pg.io"}]}})",
-                            Fixture("instance-pod.json")});
+  auto other =
+      hook.Mutate({LifecycleOperation::kEvaluate,
+                   R"({"metadata":{"name":"other"},"spec":{"plugins":[{"name":"barman-cloud.cloudnative-pg.io"}]}})",
+                   Fixture("instance-pod.json")});
   REQUIRE(other.ok());
   CHECK(other->empty());
   auto malformed = hook.Mutate({LifecycleOperation::kEvaluate, kCluster, "{\"kind\": \"Pod\", "});
   REQUIRE_FALSE(malformed.ok());
   CHECK(malformed.status().code() == absl::StatusCode::kInvalidArgument);
   CHECK(std::string(malformed.status().message()) == "object definition is not valid JSON");
-  auto no_postgres = hook.Mutate({LifecycleOperation::kEvaluate, kCluster,
-                                  R"({"kind":"Pod","apiVersion":"v1","metadata":{"name":"x"},"spec":{"containers":[]}})"});
+  auto no_postgres =
+      hook.Mutate({LifecycleOperation::kEvaluate, kCluster,
+                   R"({"kind":"Pod","apiVersion":"v1","metadata":{"name":"x"},"spec":{"containers":[]}})"});
   REQUIRE_FALSE(no_postgres.ok());
   CHECK(std::string(no_postgres.status().message()) == "Pod has no container named postgres");
   auto unknown = hook.Mutate({LifecycleOperation::kEvaluate,

@@ -3,6 +3,7 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+
 #include "cnpgi_pgbackrest/transport/grpc_status.h"
 
 namespace cnpgi_pgbackrest {

@@ -3,7 +3,6 @@
 // so a Prometheus scrape never waits for object storage after the first one).
 #pragma once
 
-#include "absl/strings/string_view.h"
 #include <chrono>
 #include <map>
 #include <optional>
@@ -11,7 +10,9 @@
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+
 #include "backup/pgbackrest_backup.h"
 #include "cnpgi_pgbackrest/metrics/metrics.h"
 #include "pgbackrest/engine.h"
@@ -25,7 +26,7 @@ std::string MetricPrefix(absl::string_view plugin_name);
 class PgbackrestMetrics : public Metrics {
  public:
   struct Options {
-    std::chrono::milliseconds info_ttl{std::chrono::minutes(1)};   // age at which `pgbackrest info` is re-run
+    std::chrono::milliseconds info_ttl{std::chrono::minutes(1)};    // age at which `pgbackrest info` is re-run
     std::chrono::milliseconds first_wait{std::chrono::seconds(3)};  // how long the first scrape waits for it
   };
   // wal and backup may be null (then their metrics read 0).
@@ -55,7 +56,7 @@ class PgbackrestMetrics : public Metrics {
   absl::Mutex mu_;
   absl::CondVar changed_;
   std::map<std::string, Repository> repositories_ ABSL_GUARDED_BY(mu_);  // by Archive/stanza
-  std::map<std::string, ArchiveUse> wanted_ ABSL_GUARDED_BY(mu_);         // refreshes to run, by key
+  std::map<std::string, ArchiveUse> wanted_ ABSL_GUARDED_BY(mu_);        // refreshes to run, by key
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread refresher_;
 };

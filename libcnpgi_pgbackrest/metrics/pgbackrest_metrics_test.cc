@@ -1,16 +1,16 @@
 #include "metrics/pgbackrest_metrics.h"
 
-#include <unistd.h>
-
 #include <filesystem>
 #include <fstream>
 #include <regex>
 #include <set>
 #include <thread>
+#include <unistd.h>
 
 #include <doctest/doctest.h>
 
 #include "absl/strings/str_cat.h"
+
 #include "pgbackrest/scripted_engine_test_util.h"
 
 using namespace cnpgi_pgbackrest;
@@ -29,7 +29,8 @@ struct FakeRepository : testing::ScriptedEngine {
       std::ofstream(dir + "/info.json") << info_json;
       SetScript(absl::StrCat("cat ", dir, "/info.json\n"));
     }
-    for (const char* f : {"000000010000000000000007.ready", "000000010000000000000008.ready", "000000010000000000000006.done"})
+    for (const char* f :
+         {"000000010000000000000007.ready", "000000010000000000000008.ready", "000000010000000000000006.done"})
       std::ofstream(dir + "/pgdata/pg_wal/archive_status/" + f);
   }
 };
@@ -89,7 +90,6 @@ TEST_CASE("Collect: the WAL backlog, and backups from pgbackrest info; every sam
   CHECK(v[p + "backups/incr"] == 1);
   CHECK(v[p + "backups/diff"] == 0);
   CHECK(v[p + "wal_archived_total"] == 0);
-
 }
 
 TEST_CASE("Collect: a repository that becomes unreachable keeps its last known backups") {

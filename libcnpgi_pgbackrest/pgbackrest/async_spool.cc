@@ -1,15 +1,16 @@
 #include "pgbackrest/async_spool.h"
 
-#include <sys/stat.h>
-#include <sys/sysmacros.h>
+#include <fstream>
 #include <unistd.h>
 
-#include <fstream>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+
 #include "common/files.h"
 
 namespace cnpgi_pgbackrest {

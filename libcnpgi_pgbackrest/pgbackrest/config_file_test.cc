@@ -1,11 +1,11 @@
 #include "pgbackrest/config_file.h"
 
-#include <sys/stat.h>
-
-#include <doctest/doctest.h>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+
+#include <doctest/doctest.h>
+#include <sys/stat.h>
 
 using namespace cnpgi_pgbackrest;
 
@@ -45,12 +45,12 @@ std::string Slurp(const std::string& p) {
 TEST_CASE("RenderConfigText writes options, never secrets") {
   InstanceLocation pg{"/pgdata", "/controller/run", 5432, "postgres"};
   std::string text = RenderConfigText(S3Archive(), pg, "/work/s3");
-  for (const char* line : {"repo1-type=s3\n", "repo1-path=/repo\n", "repo1-s3-bucket=pgbr\n", "repo1-s3-endpoint=localhost\n",
-                           "repo1-storage-port=7480\n", "repo1-s3-uri-style=path\n", "repo1-s3-region=us-east-1\n",
-                           "repo1-storage-ca-file=/work/s3/repo1/ca.crt\n", "repo1-cipher-type=aes-256-cbc\n",
-                           "repo1-retention-full=2\n", "repo2-type=posix\n", "repo2-path=/backup\n", "compress-type=lz4\n",
-                           "lock-path=/work/s3/lock\n", "log-level-console=off\n",
-                           "[global:archive-push]\nio-timeout=10\n", "[global:archive-get]\nio-timeout=10\n"})
+  for (const char* line :
+       {"repo1-type=s3\n", "repo1-path=/repo\n", "repo1-s3-bucket=pgbr\n", "repo1-s3-endpoint=localhost\n",
+        "repo1-storage-port=7480\n", "repo1-s3-uri-style=path\n", "repo1-s3-region=us-east-1\n",
+        "repo1-storage-ca-file=/work/s3/repo1/ca.crt\n", "repo1-cipher-type=aes-256-cbc\n", "repo1-retention-full=2\n",
+        "repo2-type=posix\n", "repo2-path=/backup\n", "compress-type=lz4\n", "lock-path=/work/s3/lock\n",
+        "log-level-console=off\n", "[global:archive-push]\nio-timeout=10\n", "[global:archive-get]\nio-timeout=10\n"})
     CHECK_MESSAGE(text.find(line) != std::string::npos, line);
   CHECK(text.find("storage-verify-tls") == std::string::npos);
   CHECK(text.find("cipher-pass") == std::string::npos);
@@ -76,7 +76,8 @@ TEST_CASE("ConfigFiles renders once, puts secrets in the environment, and re-ren
   auto r = files.Render(S3Archive());
   REQUIRE(r.ok());
   CHECK(r->config_path == dir + "/s3/pgbackrest.conf");
-  CHECK(r->secret_env == std::vector<std::string>{"PGBACKREST_REPO1_S3_KEY=AKID", "PGBACKREST_REPO1_S3_KEY_SECRET=SECRET",
+  CHECK(r->secret_env == std::vector<std::string>{"PGBACKREST_REPO1_S3_KEY=AKID",
+                                                  "PGBACKREST_REPO1_S3_KEY_SECRET=SECRET",
                                                   "PGBACKREST_REPO1_CIPHER_PASS=PASS"});
   std::string conf = Slurp(r->config_path);
   CHECK(conf.find("AKID") == std::string::npos);

@@ -1,16 +1,17 @@
 #include "pgbackrest/runner.h"
 
-#include <doctest/doctest.h>
-
 #include <filesystem>
 #include <fstream>
+
+#include <doctest/doctest.h>
 
 using namespace cnpgi_pgbackrest;
 
 TEST_CASE("Argv puts config and stanza first, and never a secret") {
   PgbackrestRunner runner("/usr/bin/pgbackrest");
   RenderedArchive a{"s3", "/work/s3/pgbackrest.conf", {"PGBACKREST_REPO1_S3_KEY_SECRET=hush"}};
-  auto argv = runner.Argv(a, {.command = "archive-push", .stanza = "main", .args = {"/pgdata/pg_wal/000000010000000000000001"}});
+  auto argv = runner.Argv(
+      a, {.command = "archive-push", .stanza = "main", .args = {"/pgdata/pg_wal/000000010000000000000001"}});
   CHECK(argv == std::vector<std::string>{"/usr/bin/pgbackrest", "--config=/work/s3/pgbackrest.conf", "--stanza=main",
                                          "archive-push", "/pgdata/pg_wal/000000010000000000000001"});
 }
@@ -36,8 +37,9 @@ TEST_CASE("Run hands secrets through the environment and hides inherited PGBACKR
 TEST_CASE("PgbackrestStatus maps exit codes and quotes pgBackRest's error") {
   ProcessResult r;
   r.exit_code = 44;
-  r.err = "WARN: something\nERROR: [044]: PostgreSQL version 15, system-id 1 do not match stanza version 15, system-id 2\n"
-          "       HINT: are you archiving to the correct stanza?\n";
+  r.err =
+      "WARN: something\nERROR: [044]: PostgreSQL version 15, system-id 1 do not match stanza version 15, system-id 2\n"
+      "       HINT: are you archiving to the correct stanza?\n";
   auto s = PgbackrestStatus(r, "archiving X");
   CHECK(s.code() == absl::StatusCode::kFailedPrecondition);
   CHECK(std::string(s.message()) ==
@@ -49,15 +51,20 @@ TEST_CASE("PgbackrestStatus maps exit codes and quotes pgBackRest's error") {
   CHECK(PgbackrestStatus(r, "x").code() == absl::StatusCode::kPermissionDenied);
   // 103 says "no valid repository"; the repository's own error decides the code.
   r.exit_code = 103;
-  r.err = "ERROR: [103]: unable to find a valid repository:\n       repo1: [HostConnectError] unable to connect to "
-          "'localhost:7499': [111] Connection refused\n";
+  r.err =
+      "ERROR: [103]: unable to find a valid repository:\n       repo1: [HostConnectError] unable to connect to "
+      "'localhost:7499': [111] Connection refused\n";
   CHECK(PgbackrestStatus(r, "x").code() == absl::StatusCode::kUnavailable);
   CHECK(std::string(PgbackrestStatus(r, "x").message()).find("repo1: [HostConnectError] unable to connect") !=
         std::string::npos);
-  r.err = "ERROR: [103]: unable to find a valid repository:\n repo1: [ProtocolError] HTTP request failed with 403 (Forbidden)\n";
+  r.err =
+      "ERROR: [103]: unable to find a valid repository:\n repo1: [ProtocolError] HTTP request failed with 403 "
+      "(Forbidden)\n";
   CHECK(PgbackrestStatus(r, "x").code() == absl::StatusCode::kPermissionDenied);
-  r.err = "WARN: repo1: [FormatError] unable to load info file: key/value found outside of section at line 1: Salted__\xff\x01\n"
-          "ERROR: [103]: unable to find a valid repository\n";
+  r.err =
+      "WARN: repo1: [FormatError] unable to load info file: key/value found outside of section at line 1: "
+      "Salted__\xff\x01\n"
+      "ERROR: [103]: unable to find a valid repository\n";
   auto garbled = PgbackrestStatus(r, "x");
   CHECK(garbled.code() == absl::StatusCode::kFailedPrecondition);
   CHECK(std::string(garbled.message()).find("repo1: [FormatError]") != std::string::npos);

@@ -1,17 +1,17 @@
 // For unit tests: an Engine over a posix Archive "local" whose pgbackrest is a shell script.
 #pragma once
 
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
+#include <unistd.h>
 
 #include <doctest/doctest.h>
+#include <sys/stat.h>
 
 #include "absl/strings/str_cat.h"
+
 #include "pgbackrest/engine.h"
 
 namespace cnpgi_pgbackrest::testing {

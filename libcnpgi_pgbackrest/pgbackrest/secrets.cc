@@ -4,6 +4,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+
 #include "common/files.h"
 
 namespace cnpgi_pgbackrest {
@@ -24,8 +25,9 @@ absl::StatusOr<std::string> DirectorySecretResolver::Resolve(const SecretKeyRef&
   std::string path = absl::StrCat(dir_, "/", ref.name, "/", ref.key);
   auto value = ReadFile(path);
   if (!value.ok())
-    return absl::Status(value.status().code(), absl::StrCat("Secret '", ref.name, "' key '", ref.key,
-                                                            "' is not mounted at ", path, " (", value.status().message(), ")"));
+    return absl::Status(value.status().code(),
+                        absl::StrCat("Secret '", ref.name, "' key '", ref.key, "' is not mounted at ", path, " (",
+                                     value.status().message(), ")"));
   return value;
 }
 

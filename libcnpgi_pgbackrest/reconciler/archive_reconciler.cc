@@ -3,9 +3,10 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
+
+#include "common/json.h"
 #include "common/log.h"
 #include "config/cluster.h"
-#include "common/json.h"
 
 namespace cnpgi_pgbackrest {
 
@@ -26,8 +27,8 @@ absl::StatusOr<ReconcilerResult> ArchiveReconciler::Pre(const ReconcilerRequest&
     if (!archive.ok()) problem = std::string(archive.status().message());
   }
   if (problem.empty()) return ReconcilerResult{};
-  Log("warning", "Cluster waits for its Archive", {{"cluster", cluster->name}, {"namespace", cluster->namespace_},
-                                                   {"problem", problem}});
+  Log("warning", "Cluster waits for its Archive",
+      {{"cluster", cluster->name}, {"namespace", cluster->namespace_}, {"problem", problem}});
   return ReconcilerResult{.behavior = ReconcilerBehavior::kRequeue, .requeue_after = requeue_after_};
 }
 

@@ -1,8 +1,8 @@
 // Reconciler hooks: a Cluster never runs without its backups silently.
 #pragma once
 
-#include "config/archive_catalog.h"
 #include "cnpgi_pgbackrest/reconciler/reconciler_hooks.h"
+#include "config/archive_catalog.h"
 
 namespace cnpgi_pgbackrest {
 

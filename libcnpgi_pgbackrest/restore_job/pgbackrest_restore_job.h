@@ -1,8 +1,8 @@
 // Restore-job hooks through `pgbackrest restore`.
 #pragma once
 
-#include "pgbackrest/engine.h"
 #include "cnpgi_pgbackrest/restore_job/restore_job.h"
+#include "pgbackrest/engine.h"
 
 namespace cnpgi_pgbackrest {
 

@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+
 #include "pgbackrest/catalog.h"
 
 namespace cnpgi_pgbackrest {

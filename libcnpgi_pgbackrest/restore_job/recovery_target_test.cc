@@ -42,7 +42,8 @@ TEST_CASE("Timestamps in the forms CNPG accepts") {
   CHECK(*ParseTargetTime("2026-11-21 12:30:10+0530") == utc);
   auto bad = ParseTargetTime("yesterday");
   REQUIRE_FALSE(bad.ok());
-  CHECK(std::string(bad.status().message()).find("spec.bootstrap.recovery.recoveryTarget.targetTime: 'yesterday'") == 0);
+  CHECK(std::string(bad.status().message()).find("spec.bootstrap.recovery.recoveryTarget.targetTime: 'yesterday'") ==
+        0);
 }
 
 TEST_CASE("SelectBackup follows the recovery target") {

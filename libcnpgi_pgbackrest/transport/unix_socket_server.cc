@@ -1,17 +1,17 @@
 #include "cnpgi_pgbackrest/transport/unix_socket_server.h"
 
+#include <cerrno>
+#include <cstring>
+#include <unistd.h>
+
+#include <grpcpp/health_check_service_interface.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-
-#include <grpcpp/health_check_service_interface.h>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+
 #include "identity.grpc.pb.h"
 
 namespace cnpgi_pgbackrest {
@@ -32,7 +32,7 @@ bool SocketIsLive(const std::string& path) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<grpc::Server>> StartUnixSocketServer(const std::string& socket_path,
-                                                                   const std::vector<grpc::Service*>& services) {
+                                                                    const std::vector<grpc::Service*>& services) {
   if (socket_path.size() >= sizeof(sockaddr_un::sun_path))
     return absl::InvalidArgumentError(absl::StrCat("socket path ", socket_path, " is too long for a Unix socket"));
   std::string dir = socket_path.substr(0, socket_path.rfind('/'));
@@ -77,8 +77,7 @@ absl::Status ProbeUnixSocket(const std::string& socket_path, std::chrono::millis
   cnpgi::identity::v1::ProbeRequest req;
   cnpgi::identity::v1::ProbeResponse resp;
   grpc::Status s = stub->Probe(&ctx, req, &resp);
-  if (!s.ok())
-    return absl::UnavailableError(absl::StrCat("no answer on ", socket_path, ": ", s.error_message()));
+  if (!s.ok()) return absl::UnavailableError(absl::StrCat("no answer on ", socket_path, ": ", s.error_message()));
   return absl::OkStatus();
 }
 

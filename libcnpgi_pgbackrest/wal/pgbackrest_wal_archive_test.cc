@@ -1,15 +1,15 @@
 #include "wal/pgbackrest_wal_archive.h"
 
-#include <unistd.h>
-
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
+#include <unistd.h>
 
 #include <doctest/doctest.h>
 
 #include "absl/strings/str_cat.h"
+
 #include "pgbackrest/scripted_engine_test_util.h"
 #include "wal/pgbackrest_wal_restore.h"
 
@@ -39,7 +39,8 @@ struct FakeInstance : testing::ScriptedEngine {
     std::ifstream in(dir + "/calls");
     std::string line;
     int n = 0;
-    while (std::getline(in, line)) n += line.find("archive-push") != std::string::npos && line.find(seg) != std::string::npos;
+    while (std::getline(in, line))
+      n += line.find("archive-push") != std::string::npos && line.find(seg) != std::string::npos;
     return n;
   }
 };
@@ -80,7 +81,8 @@ namespace {
 // kScriptedCluster with other plugin parameters.
 std::string ClusterWith(const std::string& parameters) {
   return R"({"metadata":{"name":"cluster-example","namespace":"default"},"spec":{"plugins":[{"name":"pgbackrest.cnpg.opera.com",)"
-         R"("parameters":)" + parameters + R"(}]},"status":{"currentPrimary":"cluster-example-1"}})";
+         R"("parameters":)" +
+         parameters + R"(}]},"status":{"currentPrimary":"cluster-example-1"}})";
 }
 
 int Calls(const std::string& dir) {
@@ -146,8 +148,7 @@ TEST_CASE("A stanza that would escape the repository is refused before anything 
   std::ofstream(f.dir + "/victim/keep") << "data";
   PgbackrestWalRestore restore(f.engine.get(), {.prefetch = 4, .spool_dir = f.dir + "/work/spool"});
   WalRestoreRequest get;
-  get.cluster_definition =
-      ClusterWith(absl::StrCat(R"({"pgbackrestObjectName":"local","stanza":"../../victim"})"));
+  get.cluster_definition = ClusterWith(absl::StrCat(R"({"pgbackrestObjectName":"local","stanza":"../../victim"})"));
   get.source_wal_name = "000000010000000000000001";
   get.destination_file_name = f.dir + "/pgdata/pg_wal/RECOVERYXLOG";
   get.mode = WalRestoreMode::kRecovery;

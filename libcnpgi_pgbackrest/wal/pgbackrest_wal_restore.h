@@ -2,8 +2,9 @@
 #pragma once
 
 #include "absl/strings/string_view.h"
-#include "pgbackrest/engine.h"
+
 #include "cnpgi_pgbackrest/wal/wal_restore.h"
+#include "pgbackrest/engine.h"
 
 namespace cnpgi_pgbackrest {
 
@@ -14,8 +15,8 @@ inline constexpr const char* kEndOfWalStreamFlag = "end-of-wal-stream";
 class PgbackrestWalRestore : public WalRestore {
  public:
   struct Options {
-    int prefetch = 4;        // segments fetched per call, the requested one included; 1 disables prefetch
-    std::string spool_dir;   // where prefetched segments wait for PostgreSQL to ask
+    int prefetch = 4;       // segments fetched per call, the requested one included; 1 disables prefetch
+    std::string spool_dir;  // where prefetched segments wait for PostgreSQL to ask
   };
   PgbackrestWalRestore(Engine* engine, Options options) : engine_(engine), options_(std::move(options)) {}
   absl::Status Restore(const WalRestoreRequest& request) override;

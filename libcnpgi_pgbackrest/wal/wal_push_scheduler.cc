@@ -1,22 +1,23 @@
 #include "wal/wal_push_scheduler.h"
 
-#include <fcntl.h>
-#include <poll.h>
-#include <sys/eventfd.h>
-#include <sys/inotify.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
-#include <thread>
+#include <fcntl.h>
 #include <filesystem>
+#include <poll.h>
+#include <thread>
+#include <unistd.h>
+
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
 
 #include "absl/strings/match.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+
+#include "common/files.h"
 #include "common/log.h"
 #include "common/wal_name.h"
-#include "common/files.h"
 
 namespace cnpgi_pgbackrest {
 namespace {
@@ -55,7 +56,8 @@ WalPushScheduler::~WalPushScheduler() {
   {
     // Pushes in flight see stopping_ as cancellation and end their pgbackrest child.
     absl::MutexLock lock(&mu_);
-    mu_.Await(absl::Condition(+[](int* n) { return *n == 0; }, &threads_));
+    mu_.Await(absl::Condition(
+        +[](int* n) { return *n == 0; }, &threads_));
   }
   for (auto& [id, worker] : workers_) worker.join();
   if (inotify_fd_ >= 0) close(inotify_fd_);
@@ -249,8 +251,7 @@ absl::Status WalPushScheduler::Archive(const std::string& path, const std::funct
   if (!target) return absl::InternalError("WAL archiving was asked before its Archive was known");
   // Without a .ready mark (a re-archive after .done, or a file outside pg_wal's status
   // tracking) neither push-ahead nor pgBackRest's worker will take it: push it here.
-  if (dir != options_.wal_dir || !IsReady(name))
-    return target->push(path, false, cancelled);
+  if (dir != options_.wal_dir || !IsReady(name)) return target->push(path, false, cancelled);
 
   absl::MutexLock lock(&mu_);
   while (true) {
@@ -275,8 +276,8 @@ absl::Status WalPushScheduler::Archive(const std::string& path, const std::funct
     Schedule();
     if (cancelled && cancelled()) return absl::CancelledError(absl::StrCat("archiving ", name, " was cancelled"));
     if (std::chrono::steady_clock::now() - begun > options_.timeout)
-      return absl::DeadlineExceededError(absl::StrCat("WAL file ", name, " was not stored within ",
-                                                      options_.timeout.count() / 1000, "s"));
+      return absl::DeadlineExceededError(
+          absl::StrCat("WAL file ", name, " was not stored within ", options_.timeout.count() / 1000, "s"));
     changed_.WaitWithTimeout(&mu_, kRecheck);
   }
 }
@@ -320,8 +321,7 @@ bool WalPushScheduler::MarkStoredDone(const std::string& asked) {
 }
 
 bool WalPushScheduler::PushesInFlight() const {
-  return sync_running_ > 0 || async_running_ ||
-         (target_ && target_->async && AsyncPushWorkerRunning(*target_->async));
+  return sync_running_ > 0 || async_running_ || (target_ && target_->async && AsyncPushWorkerRunning(*target_->async));
 }
 
 absl::Status WalPushScheduler::Acknowledge(const std::string& name, const std::string& identity,

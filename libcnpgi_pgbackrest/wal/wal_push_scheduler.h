@@ -18,6 +18,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+
 #include "pgbackrest/async_spool.h"
 
 namespace cnpgi_pgbackrest {
@@ -25,10 +26,11 @@ namespace cnpgi_pgbackrest {
 class WalPushScheduler {
  public:
   // archive-push of one file; async hands it to pgBackRest's worker, which takes every .ready file.
-  using PushFn = std::function<absl::Status(const std::string& path, bool async, const std::function<bool()>& cancelled)>;
+  using PushFn =
+      std::function<absl::Status(const std::string& path, bool async, const std::function<bool()>& cancelled)>;
 
   struct Target {
-    std::string identity;                 // Archive + stanza: a change forgets pushes in flight
+    std::string identity;  // Archive + stanza: a change forgets pushes in flight
     PushFn push;
     std::optional<AsyncPushSpool> async;  // set when pgBackRest's async mode is configured
     // A segment acknowledged from an .ok file that carries pgBackRest's warning (a drop past
@@ -37,14 +39,14 @@ class WalPushScheduler {
   };
 
   struct Options {
-    std::string wal_dir;          // $PGDATA/pg_wal, holding archive_status/ (standby.signal beside it)
-    int parallel = 1;             // synchronous pushes at once; a longer backlog goes async
-    bool ahead = true;            // push on the .ready mark, before PostgreSQL asks
+    std::string wal_dir;  // $PGDATA/pg_wal, holding archive_status/ (standby.signal beside it)
+    int parallel = 1;     // synchronous pushes at once; a longer backlog goes async
+    bool ahead = true;    // push on the .ready mark, before PostgreSQL asks
     // Push-ahead pauses when no Archive call came for this long: CNPG may have moved WAL
     // archiving elsewhere, and then nothing should go to this Archive on its own.
     std::chrono::milliseconds ahead_window{std::chrono::minutes(10)};
     std::chrono::milliseconds ahead_backoff{std::chrono::seconds(5)};  // push-ahead pause after a failure
-    std::chrono::milliseconds timeout{std::chrono::minutes(5)};  // longest an Archive call waits
+    std::chrono::milliseconds timeout{std::chrono::minutes(5)};        // longest an Archive call waits
     // While PostgreSQL waits on an Archive call, other segments already stored get their .ready
     // mark renamed to .done, so PostgreSQL skips them instead of running CNPG's wal-archive for
     // each (PostgreSQL checks the mark before every archive_command for exactly this reason).
@@ -104,8 +106,8 @@ class WalPushScheduler {
   bool MarkStoredDone(const std::string& asked) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The call for name found it stored: marks others, lingering while later pushes are in flight.
   // Unavailable when the target changed meanwhile (name was stored for the old one only).
-  absl::Status Acknowledge(const std::string& name, const std::string& identity,
-                           const std::function<bool()>& cancelled) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status Acknowledge(const std::string& name, const std::string& identity, const std::function<bool()>& cancelled)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool PushesInFlight() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ForgetAcknowledged() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Watches archive_status unless already watched (it may not exist before PostgreSQL does).

@@ -1,17 +1,16 @@
 #include "wal/wal_push_scheduler.h"
 
-#include <sys/file.h>
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
+#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <thread>
+#include <unistd.h>
 
 #include <doctest/doctest.h>
+#include <sys/file.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -56,7 +55,7 @@ struct FakePusher {
   std::function<absl::Status(int)> result = [](int) { return absl::OkStatus(); };  // by call number
   std::atomic<bool> hold{false};
   std::set<std::string> held, failing;  // by segment: pushes that wait while held, or fail
-  bool write_ok = true;                  // async pushes leave .ok files (a worker that stored them)
+  bool write_ok = true;                 // async pushes leave .ok files (a worker that stored them)
 
   WalPushScheduler::Target Target(Scratch& s, bool async) {
     WalPushScheduler::Target t{.identity = "archive/main"};
@@ -243,7 +242,7 @@ TEST_CASE("a history file waiting for PostgreSQL ends the stay at once") {
   REQUIRE(scheduler.Archive(asked, kNever).ok());
   // Not a speed claim: a stay that ignored the history file would last the whole minute.
   CHECK(std::chrono::steady_clock::now() - begun < std::chrono::seconds(30));
-  CHECK(Marked(s, Segment(2), ".ready"));  // still in flight: the call did not wait for it
+  CHECK(Marked(s, Segment(2), ".ready"));          // still in flight: the call did not wait for it
   CHECK(Marked(s, "00000002.history", ".ready"));  // never marked: only segments are
   pusher.Release(Segment(2));
 }

@@ -1,16 +1,15 @@
 // WAL archive and restore through the sidecar on a posix repository, driven by real PostgreSQL 15.
-#include <doctest/doctest.h>
-
-#include <signal.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <filesystem>
+#include <signal.h>
 #include <thread>
+#include <unistd.h>
 
-#include "harness.h"
+#include <doctest/doctest.h>
+#include <sys/stat.h>
+
 #include "common/wal_name.h"
+#include "harness.h"
 #include "sidecar_client.h"
 
 using namespace cnpgi_it;
@@ -50,7 +49,6 @@ struct Primary : ArchivingPrimary {
     std::sort(out.begin(), out.end());
     return out;
   }
-
 };
 
 // A second instance directory (a replica Pod) with its own sidecar reading the same Archive.
@@ -349,9 +347,10 @@ TEST_CASE("A replica prefetches ahead, then ends archive recovery once the archi
 
   // pg_rewind fetches exactly what it asks for.
   for (const auto& f : ListDir(spool)) std::filesystem::remove(spool + "/" + f);
-  auto rewind = RunAsPostgres({Programs::Get().standin, "wal-restore", "--rewind", "--cluster-json=" + r.cluster_file,
-                               "--plugins-dir=" + r.plugins, "--pgdata=" + r.pgdata, segments[0], "pg_wal/" + segments[0]},
-                              {"POD_NAME=cluster-example-2"});
+  auto rewind =
+      RunAsPostgres({Programs::Get().standin, "wal-restore", "--rewind", "--cluster-json=" + r.cluster_file,
+                     "--plugins-dir=" + r.plugins, "--pgdata=" + r.pgdata, segments[0], "pg_wal/" + segments[0]},
+                    {"POD_NAME=cluster-example-2"});
   REQUIRE_MESSAGE(rewind.exit_code == 0, rewind.err);
   CHECK(ReadFile(r.pgdata + "/pg_wal/" + segments[0]) == ReadFile(p.pg.pgdata() + "/pg_wal/" + segments[0]));
   CHECK(ListDir(spool).empty());
@@ -365,16 +364,18 @@ TEST_CASE("A promoting replica cluster gets the last segment from its .partial f
   p.pg.Sql("INSERT INTO wal_filler SELECT generate_series(1, 1000)");
   std::string current = p.pg.Sql("SELECT pg_walfile_name(pg_current_wal_lsn())");
   p.dir.WriteFile("pg-data/pg_wal/" + current + ".partial", ReadFile(p.pg.pgdata() + "/pg_wal/" + current));
-  auto push = RunAsPostgres({Programs::Get().standin, "wal-archive", "--cluster-json=" + p.cluster_file,
-                             "--plugins-dir=" + p.plugins, "--pgdata=" + p.pg.pgdata(), "pg_wal/" + current + ".partial"},
-                            {"POD_NAME=cluster-example-1"});
+  auto push =
+      RunAsPostgres({Programs::Get().standin, "wal-archive", "--cluster-json=" + p.cluster_file,
+                     "--plugins-dir=" + p.plugins, "--pgdata=" + p.pg.pgdata(), "pg_wal/" + current + ".partial"},
+                    {"POD_NAME=cluster-example-1"});
   REQUIRE_MESSAGE(push.exit_code == 0, push.err);
 
   // The replica cluster follows Archive 'local' and is being promoted with a token.
   Replica r(p, "cluster-dc-b-1");
   json promoting = ClusterJson("cluster-dc-b", "other-store", "cluster-dc-b-1");
   promoting["spec"]["plugins"] = json::array();
-  promoting["spec"]["replica"] = {{"primary", "cluster-dc-b"}, {"source", "cluster-example"}, {"promotionToken", "token-1"}};
+  promoting["spec"]["replica"] = {
+      {"primary", "cluster-dc-b"}, {"source", "cluster-example"}, {"promotionToken", "token-1"}};
   promoting["spec"]["externalClusters"] = json::array(
       {{{"name", "cluster-example"},
         {"plugin", {{"name", "pgbackrest.cnpg.opera.com"}, {"parameters", {{"pgbackrestObjectName", "local"}}}}}}});
@@ -389,8 +390,8 @@ TEST_CASE("A promoting replica cluster gets the last segment from its .partial f
   // Once the token is recorded, a missing segment is missing again.
   promoting["status"]["lastPromotionToken"] = "token-1";
   promoting["spec"]["replica"]["enabled"] = false;
-  promoting["spec"]["plugins"] = json::array({{{"name", "pgbackrest.cnpg.opera.com"},
-                                               {"parameters", {{"pgbackrestObjectName", "local"}}}}});
+  promoting["spec"]["plugins"] =
+      json::array({{{"name", "pgbackrest.cnpg.opera.com"}, {"parameters", {{"pgbackrestObjectName", "local"}}}}});
   p.dir.WriteFile("replica-cluster.json", promoting.dump());
   res = RunAsPostgres({Programs::Get().standin, "wal-restore", "--cluster-json=" + r.cluster_file,
                        "--plugins-dir=" + r.plugins, "--pgdata=" + r.pgdata, current, "pg_wal/RECOVERYXLOG"},
@@ -470,7 +471,8 @@ TEST_CASE("Push-ahead: a segment is stored once PostgreSQL marks it ready, befor
   CHECK(std::count(stored.begin(), stored.end(), seg) == 1);
 }
 
-TEST_CASE("A restarted sidecar resumes push-ahead: a backlog goes to pgBackRest's async worker before PostgreSQL asks") {
+TEST_CASE(
+    "A restarted sidecar resumes push-ahead: a backlog goes to pgBackRest's async worker before PostgreSQL asks") {
   Primary p;
   bool mark_done = true;
   SUBCASE("marking stored segments done (the default)") {}
@@ -556,7 +558,9 @@ TEST_CASE("archivePushQueueMax: past it pgBackRest drops WAL, and every drop is 
     if (std::count(stored.begin(), stored.end(), seg) == 1) continue;
     ++dropped;
     CHECK_MESSAGE(log.find("\"msg\":\"WAL dropped, not archived") != std::string::npos, log);
-    CHECK_MESSAGE(log.find("dropped WAL file '" + seg + "'") != std::string::npos, seg << " dropped without a log line\n" << log);
+    CHECK_MESSAGE(log.find("dropped WAL file '" + seg + "'") != std::string::npos,
+                  seg << " dropped without a log line\n"
+                      << log);
   }
   CHECK(dropped >= 1);
   CHECK_MESSAGE(Scrape(p)["pgbackrest_cnpg_opera_com_wal_dropped_total"] == dropped, log);
@@ -569,8 +573,8 @@ TEST_CASE("Metrics: a scrape as CNPG's exporter makes it shows archived WAL, fai
   p.pg.SwitchWal();
   REQUIRE_MESSAGE(p.pg.WaitArchived(std::chrono::seconds(60)), p.Diagnostics());
   // A request the sidecar refuses counts as a failure.
-  CHECK_FALSE(CallArchive(p.sidecar->socket_path(), p.cluster.dump(), p.pg.pgdata() + "/pg_wal/000000010000000000000099")
-                  .ok());
+  CHECK_FALSE(
+      CallArchive(p.sidecar->socket_path(), p.cluster.dump(), p.pg.pgdata() + "/pg_wal/000000010000000000000099").ok());
   const std::string m = "pgbackrest_cnpg_opera_com_";
   auto before = Scrape(p);
   // Two segments: each acknowledged by a call, or marked .done during the other's call.

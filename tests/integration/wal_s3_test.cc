@@ -1,8 +1,8 @@
 // WAL archive and restore through the sidecar on S3 (Ceph RGW over TLS), with client-side encryption.
-#include <doctest/doctest.h>
-
 #include <random>
 #include <thread>
+
+#include <doctest/doctest.h>
 
 #include "harness.h"
 #include "sidecar_client.h"
@@ -64,7 +64,8 @@ TEST_CASE("WAL goes to S3 encrypted and comes back byte for byte") {
 
   auto keys = p.SegmentKeys();
   for (const auto& seg : segments) {
-    auto it = std::find_if(keys.begin(), keys.end(), [&](const std::string& k) { return k.find("/" + seg + "-") != std::string::npos; });
+    auto it = std::find_if(keys.begin(), keys.end(),
+                           [&](const std::string& k) { return k.find("/" + seg + "-") != std::string::npos; });
     REQUIRE_MESSAGE(it != keys.end(), seg << " is not in the bucket");
     // Client-side encryption: what the object store holds is OpenSSL-encrypted, not zstd or WAL.
     CHECK(p.s3.GetObjectPrefix(*it, 8) == "Salted__");
@@ -135,7 +136,8 @@ TEST_CASE("Wrong S3 credentials: archiving fails with pgBackRest's reason and no
   p.pg.NudgeArchiver();
   REQUIRE_MESSAGE(p.pg.WaitArchived(std::chrono::seconds(120)), p.Diagnostics());
   auto keys = p.SegmentKeys();
-  CHECK(std::any_of(keys.begin(), keys.end(), [&](const std::string& k) { return k.find("/" + held + "-") != std::string::npos; }));
+  CHECK(std::any_of(keys.begin(), keys.end(),
+                    [&](const std::string& k) { return k.find("/" + held + "-") != std::string::npos; }));
 }
 
 TEST_CASE("S3 unreachable: a clear UNAVAILABLE-class error, bounded, and the segment stays") {

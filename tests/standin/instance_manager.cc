@@ -13,12 +13,10 @@
 // Environment as in the Pod: POD_NAME, PGDATA. CNPGI_STANDIN_CLUSTER_JSON and
 // CNPGI_STANDIN_PLUGINS_DIR stand in for the instance manager's local Cluster cache, so
 // that a restore_command naming this program works inside PostgreSQL.
-#include <dirent.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <ctime>
 #include <cstdlib>
+#include <ctime>
+#include <dirent.h>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
@@ -27,6 +25,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <unistd.h>
 #include <vector>
 
 #include <grpcpp/grpcpp.h>
@@ -72,7 +71,9 @@ std::string ReadFile(const std::string& path) {
   return s.str();
 }
 
-bool Enabled(const json& entry) { return !entry.contains("enabled") || !entry["enabled"].is_boolean() || entry["enabled"].get<bool>(); }
+bool Enabled(const json& entry) {
+  return !entry.contains("enabled") || !entry["enabled"].is_boolean() || entry["enabled"].get<bool>();
+}
 
 // A connected plugin after the handshake of §2.5.
 struct Plugin {
@@ -260,7 +261,8 @@ int WalRestore(const Options& opt, const std::string& cluster_text, const json& 
     req.set_cluster_definition(cluster_text);
     req.set_source_wal_name(name);
     req.set_destination_file_name(dest);
-    if (!opt.legacy) req.set_mode(opt.rewind ? wal::WALRestoreRequest::MODE_REWIND : wal::WALRestoreRequest::MODE_RECOVERY);
+    if (!opt.legacy)
+      req.set_mode(opt.rewind ? wal::WALRestoreRequest::MODE_REWIND : wal::WALRestoreRequest::MODE_RECOVERY);
     wal::WALRestoreResult res;
     grpc::Status s = Call([&](auto* c) { return stub->Restore(c, req, &res); });
     if (s.ok()) return 0;
@@ -288,7 +290,8 @@ int Backup(const Options& opt, json cluster) {
   auto plugins = LoadPlugins(opt, {name});
   if (plugins.empty()) Fail("requested plugin is not available");
   const Plugin& p = plugins[0];
-  if (!p.services.count(id::PluginCapability::Service::TYPE_BACKUP_SERVICE)) Fail("plugin does not support Backup service");
+  if (!p.services.count(id::PluginCapability::Service::TYPE_BACKUP_SERVICE))
+    Fail("plugin does not support Backup service");
   if (!p.backup_rpcs.count(cnpgi::backup::v1::BackupCapability::RPC::TYPE_BACKUP))
     Fail("plugin does not support the Backup RPC call");
   backup["apiVersion"] = "postgresql.cnpg.io/v1";  // EnsureGVKIsPresent
@@ -304,11 +307,19 @@ int Backup(const Options& opt, json cluster) {
   cnpgi::backup::v1::BackupResult res;
   grpc::Status s = Call([&](auto* c) { return stub->Backup(c, req, &res); });
   if (!s.ok()) Fail("backup failed: code " + std::to_string(s.error_code()) + ": " + s.error_message());
-  json status = {{"phase", "completed"},        {"backupId", res.backup_id()},     {"backupName", res.backup_name()},
-                 {"beginWal", res.begin_wal()}, {"endWal", res.end_wal()},         {"beginLSN", res.begin_lsn()},
-                 {"endLSN", res.end_lsn()},     {"online", res.online()},          {"instanceIDPlugin", res.instance_id()},
-                 {"startedAt", Rfc3339(res.started_at())}, {"stoppedAt", Rfc3339(res.stopped_at())},
-                 {"startedAtUnix", res.started_at()}, {"stoppedAtUnix", res.stopped_at()},
+  json status = {{"phase", "completed"},
+                 {"backupId", res.backup_id()},
+                 {"backupName", res.backup_name()},
+                 {"beginWal", res.begin_wal()},
+                 {"endWal", res.end_wal()},
+                 {"beginLSN", res.begin_lsn()},
+                 {"endLSN", res.end_lsn()},
+                 {"online", res.online()},
+                 {"instanceIDPlugin", res.instance_id()},
+                 {"startedAt", Rfc3339(res.started_at())},
+                 {"stoppedAt", Rfc3339(res.stopped_at())},
+                 {"startedAtUnix", res.started_at()},
+                 {"stoppedAtUnix", res.stopped_at()},
                  {"pluginMetadata", json::object()}};
   for (const auto& [k, v] : res.metadata()) status["pluginMetadata"][k] = v;
   std::cout << status.dump() << "\n";
@@ -317,7 +328,8 @@ int Backup(const Options& opt, json cluster) {
 
 // The recovery bootstrap of CNPG's instance manager (pkg/management/postgres/restore.go, restoreViaPlugin).
 int Restore(const Options& opt, json cluster) {
-  std::string source = cluster["spec"].value("bootstrap", json::object()).value("recovery", json::object()).value("source", "");
+  std::string source =
+      cluster["spec"].value("bootstrap", json::object()).value("recovery", json::object()).value("source", "");
   std::string name;
   for (const auto& e : cluster["spec"].value("externalClusters", json::array()))
     if (e.value("name", "") == source && e.contains("plugin")) name = e["plugin"].value("name", "");
@@ -329,7 +341,8 @@ int Restore(const Options& opt, json cluster) {
     wal::RestoreRequest req;
     req.set_cluster_definition(cluster.dump());
     auto annotations = cluster["metadata"].value("annotations", json::object());
-    if (!opt.legacy) req.set_check_empty_wal_archive(annotations.value("cnpg.io/skipEmptyWalArchiveCheck", "") != "enabled");
+    if (!opt.legacy)
+      req.set_check_empty_wal_archive(annotations.value("cnpg.io/skipEmptyWalArchiveCheck", "") != "enabled");
     auto stub = wal::RestoreJobHooks::NewStub(p.channel);
     wal::RestoreResponse res;
     grpc::Status s = Call([&](auto* c) { return stub->Restore(c, req, &res); });
@@ -349,8 +362,8 @@ int Handshake(const Options& opt, const json& cluster) {
     if (Enabled(e)) enabled.insert(e.value("name", ""));
   json out = json::object();
   for (const auto& p : LoadPlugins(opt, enabled))
-    out[p.name] = {{"services", p.services}, {"wal", p.wal_rpcs}, {"backup", p.backup_rpcs},
-                   {"restore_job", p.restore_kinds}};
+    out[p.name] = {
+        {"services", p.services}, {"wal", p.wal_rpcs}, {"backup", p.backup_rpcs}, {"restore_job", p.restore_kinds}};
   std::cout << out.dump() << "\n";
   return 0;
 }
@@ -385,13 +398,23 @@ int Metrics(const Options& opt, const json& cluster) {
     std::string error;
     for (const auto& c : collected.metrics()) {
       auto it = by_name.find(c.fq_name());
-      if (it == by_name.end()) { error = "no definition for " + c.fq_name(); break; }
+      if (it == by_name.end()) {
+        error = "no definition for " + c.fq_name();
+        break;
+      }
       const auto& m = *it->second;
-      if (!m.has_value_type() || m.value_type().type() == 0) { error = c.fq_name() + " has no value type"; break; }
-      if (m.variable_labels_size() != c.variable_labels_size()) { error = c.fq_name() + ": wrong label count"; break; }
+      if (!m.has_value_type() || m.value_type().type() == 0) {
+        error = c.fq_name() + " has no value type";
+        break;
+      }
+      if (m.variable_labels_size() != c.variable_labels_size()) {
+        error = c.fq_name() + ": wrong label count";
+        break;
+      }
       text << c.fq_name();
       for (int i = 0; i < c.variable_labels_size(); ++i)
-        text << (i ? "," : "{") << m.variable_labels(i) << "=\"" << c.variable_labels(i) << "\"" << (i + 1 == c.variable_labels_size() ? "}" : "");
+        text << (i ? "," : "{") << m.variable_labels(i) << "=\"" << c.variable_labels(i) << "\""
+             << (i + 1 == c.variable_labels_size() ? "}" : "");
       text << " " << std::setprecision(17) << c.value() << "\n";
     }
     if (!error.empty()) {
@@ -417,15 +440,24 @@ int main(int argc, char** argv) {
       if (a.rfind(flag + "=", 0) == 0) return a.substr(flag.size() + 1);
       return std::nullopt;
     };
-    if (auto v = val("--cluster-json")) opt.cluster_json_path = *v;
-    else if (auto v = val("--plugins-dir")) opt.plugins_dir = *v;
-    else if (auto v = val("--backup-json")) opt.backup_json_path = *v;
-    else if (auto v = val("--pgdata")) opt.pgdata = *v;
-    else if (a == "--rewind") opt.rewind = true;
-    else if (a == "--legacy") opt.legacy = true;
-    else if (a == "--log-destination") ++i;  // accepted for command-line compatibility with CNPG
-    else if (opt.command.empty()) opt.command = a;
-    else opt.args.push_back(a);
+    if (auto v = val("--cluster-json"))
+      opt.cluster_json_path = *v;
+    else if (auto v = val("--plugins-dir"))
+      opt.plugins_dir = *v;
+    else if (auto v = val("--backup-json"))
+      opt.backup_json_path = *v;
+    else if (auto v = val("--pgdata"))
+      opt.pgdata = *v;
+    else if (a == "--rewind")
+      opt.rewind = true;
+    else if (a == "--legacy")
+      opt.legacy = true;
+    else if (a == "--log-destination")
+      ++i;  // accepted for command-line compatibility with CNPG
+    else if (opt.command.empty())
+      opt.command = a;
+    else
+      opt.args.push_back(a);
   }
   if (opt.cluster_json_path.empty()) Fail("--cluster-json is required", 2);
   if (opt.pgdata.empty() && opt.command.rfind("wal-", 0) == 0) Fail("PGDATA is not set (use --pgdata)", 2);

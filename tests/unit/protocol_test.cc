@@ -4,18 +4,11 @@
 // (tests/unit/protocol.golden), presence, wire bytes, package quirks, and the C++
 // namespace rename of cnpgi.operator.v1.
 
-#include <doctest/doctest.h>
-
-#include <google/protobuf/descriptor.h>
-#include <google/protobuf/descriptor.pb.h>
-#include <grpcpp/grpcpp.h>
-#include <grpcpp/support/client_interceptor.h>
-
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
-#include <iterator>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -24,6 +17,12 @@
 #include <type_traits>
 #include <utility>
 #include <vector>
+
+#include <doctest/doctest.h>
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/descriptor.pb.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/support/client_interceptor.h>
 
 #include "backup.grpc.pb.h"
 #include "identity.grpc.pb.h"
@@ -39,10 +38,10 @@ namespace {
 
 namespace pb = google::protobuf;
 
-namespace idv1 = cnpgi::identity::v1;      // identity.proto + postgres.proto
-namespace opv1 = cnpgi::operator_::v1;     // operator.proto (renamed namespace)
+namespace idv1 = cnpgi::identity::v1;   // identity.proto + postgres.proto
+namespace opv1 = cnpgi::operator_::v1;  // operator.proto (renamed namespace)
 namespace lcv1 = cnpgi::operator_lifecycle::v1;
-namespace walv1 = cnpgi::wal::v1;          // wal.proto + restore_job.proto
+namespace walv1 = cnpgi::wal::v1;  // wal.proto + restore_job.proto
 namespace bkv1 = cnpgi::backup::v1;
 namespace rcv1 = cnpgi::reconciler::v1;
 namespace mtv1 = cnpgi::metrics::v1;
@@ -63,12 +62,10 @@ const std::vector<FileSpec> kFiles = {
      "cnpgi.identity.v1.Identity"},
     {"operator.proto", "cnpgi.operator.v1", "github.com/cloudnative-pg/cnpg-i/pkg/operator",
      "cnpgi.operator.v1.Operator"},
-    {"operator_lifecycle.proto", "cnpgi.operator_lifecycle.v1",
-     "github.com/cloudnative-pg/cnpg-i/pkg/lifecycle",
+    {"operator_lifecycle.proto", "cnpgi.operator_lifecycle.v1", "github.com/cloudnative-pg/cnpg-i/pkg/lifecycle",
      "cnpgi.operator_lifecycle.v1.OperatorLifecycle"},
     {"wal.proto", "cnpgi.wal.v1", "github.com/cloudnative-pg/cnpg-i/pkg/wal", "cnpgi.wal.v1.WAL"},
-    {"backup.proto", "cnpgi.backup.v1", "github.com/cloudnative-pg/cnpg-i/pkg/backup",
-     "cnpgi.backup.v1.Backup"},
+    {"backup.proto", "cnpgi.backup.v1", "github.com/cloudnative-pg/cnpg-i/pkg/backup", "cnpgi.backup.v1.Backup"},
     // Quirk: restore_job.proto lives in package cnpgi.wal.v1.
     {"restore_job.proto", "cnpgi.wal.v1", "github.com/cloudnative-pg/cnpg-i/pkg/restore/job",
      "cnpgi.wal.v1.RestoreJobHooks"},
@@ -77,8 +74,7 @@ const std::vector<FileSpec> kFiles = {
     // Quirk: postgres.proto lives in package cnpgi.identity.v1.
     {"postgres.proto", "cnpgi.identity.v1", "github.com/cloudnative-pg/cnpg-i/pkg/postgres",
      "cnpgi.identity.v1.Postgres"},
-    {"metrics.proto", "cnpgi.metrics.v1", "github.com/cloudnative-pg/cnpg-i/pkg/metrics",
-     "cnpgi.metrics.v1.Metrics"},
+    {"metrics.proto", "cnpgi.metrics.v1", "github.com/cloudnative-pg/cnpg-i/pkg/metrics", "cnpgi.metrics.v1.Metrics"},
 };
 
 struct MethodSpec {
@@ -91,19 +87,15 @@ struct MethodSpec {
 const std::vector<MethodSpec> kMethods = {
     {"/cnpgi.identity.v1.Identity/GetPluginMetadata", "cnpgi.identity.v1.GetPluginMetadataRequest",
      "cnpgi.identity.v1.GetPluginMetadataResponse"},
-    {"/cnpgi.identity.v1.Identity/GetPluginCapabilities",
-     "cnpgi.identity.v1.GetPluginCapabilitiesRequest",
+    {"/cnpgi.identity.v1.Identity/GetPluginCapabilities", "cnpgi.identity.v1.GetPluginCapabilitiesRequest",
      "cnpgi.identity.v1.GetPluginCapabilitiesResponse"},
-    {"/cnpgi.identity.v1.Identity/Probe", "cnpgi.identity.v1.ProbeRequest",
-     "cnpgi.identity.v1.ProbeResponse"},
+    {"/cnpgi.identity.v1.Identity/Probe", "cnpgi.identity.v1.ProbeRequest", "cnpgi.identity.v1.ProbeResponse"},
 
     {"/cnpgi.operator.v1.Operator/GetCapabilities", "cnpgi.operator.v1.OperatorCapabilitiesRequest",
      "cnpgi.operator.v1.OperatorCapabilitiesResult"},
-    {"/cnpgi.operator.v1.Operator/ValidateClusterCreate",
-     "cnpgi.operator.v1.OperatorValidateClusterCreateRequest",
+    {"/cnpgi.operator.v1.Operator/ValidateClusterCreate", "cnpgi.operator.v1.OperatorValidateClusterCreateRequest",
      "cnpgi.operator.v1.OperatorValidateClusterCreateResult"},
-    {"/cnpgi.operator.v1.Operator/ValidateClusterChange",
-     "cnpgi.operator.v1.OperatorValidateClusterChangeRequest",
+    {"/cnpgi.operator.v1.Operator/ValidateClusterChange", "cnpgi.operator.v1.OperatorValidateClusterChangeRequest",
      "cnpgi.operator.v1.OperatorValidateClusterChangeResult"},
     {"/cnpgi.operator.v1.Operator/MutateCluster", "cnpgi.operator.v1.OperatorMutateClusterRequest",
      "cnpgi.operator.v1.OperatorMutateClusterResult"},
@@ -116,11 +108,9 @@ const std::vector<MethodSpec> kMethods = {
      "cnpgi.operator_lifecycle.v1.OperatorLifecycleCapabilitiesRequest",
      "cnpgi.operator_lifecycle.v1.OperatorLifecycleCapabilitiesResponse"},
     {"/cnpgi.operator_lifecycle.v1.OperatorLifecycle/LifecycleHook",
-     "cnpgi.operator_lifecycle.v1.OperatorLifecycleRequest",
-     "cnpgi.operator_lifecycle.v1.OperatorLifecycleResponse"},
+     "cnpgi.operator_lifecycle.v1.OperatorLifecycleRequest", "cnpgi.operator_lifecycle.v1.OperatorLifecycleResponse"},
 
-    {"/cnpgi.wal.v1.WAL/GetCapabilities", "cnpgi.wal.v1.WALCapabilitiesRequest",
-     "cnpgi.wal.v1.WALCapabilitiesResult"},
+    {"/cnpgi.wal.v1.WAL/GetCapabilities", "cnpgi.wal.v1.WALCapabilitiesRequest", "cnpgi.wal.v1.WALCapabilitiesResult"},
     {"/cnpgi.wal.v1.WAL/Archive", "cnpgi.wal.v1.WALArchiveRequest", "cnpgi.wal.v1.WALArchiveResult"},
     {"/cnpgi.wal.v1.WAL/Restore", "cnpgi.wal.v1.WALRestoreRequest", "cnpgi.wal.v1.WALRestoreResult"},
     {"/cnpgi.wal.v1.WAL/Status", "cnpgi.wal.v1.WALStatusRequest", "cnpgi.wal.v1.WALStatusResult"},
@@ -129,17 +119,13 @@ const std::vector<MethodSpec> kMethods = {
 
     {"/cnpgi.backup.v1.Backup/GetCapabilities", "cnpgi.backup.v1.BackupCapabilitiesRequest",
      "cnpgi.backup.v1.BackupCapabilitiesResult"},
-    {"/cnpgi.backup.v1.Backup/Backup", "cnpgi.backup.v1.BackupRequest",
-     "cnpgi.backup.v1.BackupResult"},
+    {"/cnpgi.backup.v1.Backup/Backup", "cnpgi.backup.v1.BackupRequest", "cnpgi.backup.v1.BackupResult"},
 
-    {"/cnpgi.wal.v1.RestoreJobHooks/GetCapabilities",
-     "cnpgi.wal.v1.RestoreJobHooksCapabilitiesRequest",
+    {"/cnpgi.wal.v1.RestoreJobHooks/GetCapabilities", "cnpgi.wal.v1.RestoreJobHooksCapabilitiesRequest",
      "cnpgi.wal.v1.RestoreJobHooksCapabilitiesResult"},
-    {"/cnpgi.wal.v1.RestoreJobHooks/Restore", "cnpgi.wal.v1.RestoreRequest",
-     "cnpgi.wal.v1.RestoreResponse"},
+    {"/cnpgi.wal.v1.RestoreJobHooks/Restore", "cnpgi.wal.v1.RestoreRequest", "cnpgi.wal.v1.RestoreResponse"},
 
-    {"/cnpgi.reconciler.v1.ReconcilerHooks/GetCapabilities",
-     "cnpgi.reconciler.v1.ReconcilerHooksCapabilitiesRequest",
+    {"/cnpgi.reconciler.v1.ReconcilerHooks/GetCapabilities", "cnpgi.reconciler.v1.ReconcilerHooksCapabilitiesRequest",
      "cnpgi.reconciler.v1.ReconcilerHooksCapabilitiesResult"},
     {"/cnpgi.reconciler.v1.ReconcilerHooks/Pre", "cnpgi.reconciler.v1.ReconcilerHooksRequest",
      "cnpgi.reconciler.v1.ReconcilerHooksResult"},
@@ -148,8 +134,8 @@ const std::vector<MethodSpec> kMethods = {
 
     {"/cnpgi.identity.v1.Postgres/GetCapabilities", "cnpgi.identity.v1.PostgresCapabilitiesRequest",
      "cnpgi.identity.v1.PostgresCapabilitiesResult"},
-    {"/cnpgi.identity.v1.Postgres/EnrichConfiguration",
-     "cnpgi.identity.v1.EnrichConfigurationRequest", "cnpgi.identity.v1.EnrichConfigurationResult"},
+    {"/cnpgi.identity.v1.Postgres/EnrichConfiguration", "cnpgi.identity.v1.EnrichConfigurationRequest",
+     "cnpgi.identity.v1.EnrichConfigurationResult"},
 
     {"/cnpgi.metrics.v1.Metrics/GetCapabilities", "cnpgi.metrics.v1.MetricsCapabilitiesRequest",
      "cnpgi.metrics.v1.MetricsCapabilitiesResult"},
@@ -158,7 +144,6 @@ const std::vector<MethodSpec> kMethods = {
     {"/cnpgi.metrics.v1.Metrics/Collect", "cnpgi.metrics.v1.CollectMetricsRequest",
      "cnpgi.metrics.v1.CollectMetricsResult"},
 };
-
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -272,13 +257,11 @@ TEST_CASE("protocol: all 28 gRPC methods, their paths and their message types") 
   // The generated gRPC classes know the same service names.
   CHECK(std::string(idv1::Identity::service_full_name()) == "cnpgi.identity.v1.Identity");
   CHECK(std::string(opv1::Operator::service_full_name()) == "cnpgi.operator.v1.Operator");
-  CHECK(std::string(lcv1::OperatorLifecycle::service_full_name()) ==
-        "cnpgi.operator_lifecycle.v1.OperatorLifecycle");
+  CHECK(std::string(lcv1::OperatorLifecycle::service_full_name()) == "cnpgi.operator_lifecycle.v1.OperatorLifecycle");
   CHECK(std::string(walv1::WAL::service_full_name()) == "cnpgi.wal.v1.WAL");
   CHECK(std::string(bkv1::Backup::service_full_name()) == "cnpgi.backup.v1.Backup");
   CHECK(std::string(walv1::RestoreJobHooks::service_full_name()) == "cnpgi.wal.v1.RestoreJobHooks");
-  CHECK(std::string(rcv1::ReconcilerHooks::service_full_name()) ==
-        "cnpgi.reconciler.v1.ReconcilerHooks");
+  CHECK(std::string(rcv1::ReconcilerHooks::service_full_name()) == "cnpgi.reconciler.v1.ReconcilerHooks");
   CHECK(std::string(idv1::Postgres::service_full_name()) == "cnpgi.identity.v1.Postgres");
   CHECK(std::string(mtv1::Metrics::service_full_name()) == "cnpgi.metrics.v1.Metrics");
 }
@@ -323,8 +306,7 @@ TEST_CASE("protocol: the numbering gaps of the contract") {
 // ---------------------------------------------------------------------------
 
 TEST_CASE("protocol: check_empty_wal_archive has explicit presence (proto3 optional)") {
-  for (const pb::Descriptor* d :
-       {walv1::WALArchiveRequest::descriptor(), walv1::RestoreRequest::descriptor()}) {
+  for (const pb::Descriptor* d : {walv1::WALArchiveRequest::descriptor(), walv1::RestoreRequest::descriptor()}) {
     CAPTURE(d->full_name());
     const pb::FieldDescriptor* f = d->FindFieldByName("check_empty_wal_archive");
     REQUIRE(f != nullptr);
@@ -371,7 +353,11 @@ TEST_CASE("protocol: a few messages serialize to the expected bytes") {
   // Map field number 4: tag 0x22, entry {1: "a", 2: "b"}.
   walv1::WALStatusResult status;
   (*status.mutable_additional_information())["a"] = "b";
-  CHECK(Serialize(status) == std::string("\x22\x06\x0a\x01" "a" "\x12\x01" "b", 8));
+  CHECK(Serialize(status) == std::string("\x22\x06\x0a\x01"
+                                         "a"
+                                         "\x12\x01"
+                                         "b",
+                                         8));
 
   // RestoreJobHooksCapability carries the enum directly in field 1.
   walv1::RestoreJobHooksCapability rj;
@@ -393,14 +379,12 @@ TEST_CASE("protocol: operator.proto lives in C++ namespace cnpgi::operator_::v1"
   static_assert(std::is_class_v<cnpgi::operator_::v1::Operator::Service>);
   static_assert(std::is_class_v<cnpgi::operator_::v1::Operator::Stub>);
 
-  CHECK(cnpgi::operator_::v1::OperatorCapability::descriptor()->full_name() ==
-        "cnpgi.operator.v1.OperatorCapability");
+  CHECK(cnpgi::operator_::v1::OperatorCapability::descriptor()->full_name() == "cnpgi.operator.v1.OperatorCapability");
   const pb::ServiceDescriptor* service = Pool()->FindServiceByName("cnpgi.operator.v1.Operator");
   REQUIRE(service != nullptr);
   CHECK(service->full_name() == "cnpgi.operator.v1.Operator");
   CHECK(service->file() == cnpgi::operator_::v1::OperatorCapability::descriptor()->file());
-  CHECK(std::string(cnpgi::operator_::v1::Operator::service_full_name()) ==
-        "cnpgi.operator.v1.Operator");
+  CHECK(std::string(cnpgi::operator_::v1::Operator::service_full_name()) == "cnpgi.operator.v1.Operator");
   CHECK(cnpgi::operator_::v1::SetStatusInClusterRequest().GetTypeName() ==
         "cnpgi.operator.v1.SetStatusInClusterRequest");
 }
@@ -414,8 +398,7 @@ namespace {
 // Records the method path of every call a stub starts.
 class RecordingFactory final : public grpc::experimental::ClientInterceptorFactoryInterface {
  public:
-  grpc::experimental::Interceptor* CreateClientInterceptor(
-      grpc::experimental::ClientRpcInfo* info) override {
+  grpc::experimental::Interceptor* CreateClientInterceptor(grpc::experimental::ClientRpcInfo* info) override {
     std::lock_guard<std::mutex> lock(mu_);
     paths_.emplace_back(info->method() != nullptr ? info->method() : "<null>");
     unary_.push_back(info->type() == grpc::experimental::ClientRpcInfo::Type::UNARY);
@@ -444,16 +427,13 @@ grpc::Status Reached(const char* service, const char* method) {
   return grpc::Status(grpc::StatusCode::ABORTED, std::string("/") + service + "/" + method);
 }
 
-#define CNPGI_HANDLER(Method, Req, Resp)                                      \
-  grpc::Status Method(grpc::ServerContext*, const Req*, Resp*) override {     \
-    return Reached(kName, #Method);                                           \
-  }
+#define CNPGI_HANDLER(Method, Req, Resp) \
+  grpc::Status Method(grpc::ServerContext*, const Req*, Resp*) override { return Reached(kName, #Method); }
 
 struct IdentityImpl final : idv1::Identity::Service {
   static constexpr const char* kName = "cnpgi.identity.v1.Identity";
   CNPGI_HANDLER(GetPluginMetadata, idv1::GetPluginMetadataRequest, idv1::GetPluginMetadataResponse)
-  CNPGI_HANDLER(GetPluginCapabilities, idv1::GetPluginCapabilitiesRequest,
-                idv1::GetPluginCapabilitiesResponse)
+  CNPGI_HANDLER(GetPluginCapabilities, idv1::GetPluginCapabilitiesRequest, idv1::GetPluginCapabilitiesResponse)
   CNPGI_HANDLER(Probe, idv1::ProbeRequest, idv1::ProbeResponse)
 };
 
@@ -493,15 +473,13 @@ struct BackupImpl final : bkv1::Backup::Service {
 
 struct RestoreJobImpl final : walv1::RestoreJobHooks::Service {
   static constexpr const char* kName = "cnpgi.wal.v1.RestoreJobHooks";
-  CNPGI_HANDLER(GetCapabilities, walv1::RestoreJobHooksCapabilitiesRequest,
-                walv1::RestoreJobHooksCapabilitiesResult)
+  CNPGI_HANDLER(GetCapabilities, walv1::RestoreJobHooksCapabilitiesRequest, walv1::RestoreJobHooksCapabilitiesResult)
   CNPGI_HANDLER(Restore, walv1::RestoreRequest, walv1::RestoreResponse)
 };
 
 struct ReconcilerImpl final : rcv1::ReconcilerHooks::Service {
   static constexpr const char* kName = "cnpgi.reconciler.v1.ReconcilerHooks";
-  CNPGI_HANDLER(GetCapabilities, rcv1::ReconcilerHooksCapabilitiesRequest,
-                rcv1::ReconcilerHooksCapabilitiesResult)
+  CNPGI_HANDLER(GetCapabilities, rcv1::ReconcilerHooksCapabilitiesRequest, rcv1::ReconcilerHooksCapabilitiesResult)
   CNPGI_HANDLER(Pre, rcv1::ReconcilerHooksRequest, rcv1::ReconcilerHooksResult)
   CNPGI_HANDLER(Post, rcv1::ReconcilerHooksRequest, rcv1::ReconcilerHooksResult)
 };
@@ -509,8 +487,7 @@ struct ReconcilerImpl final : rcv1::ReconcilerHooks::Service {
 struct PostgresImpl final : idv1::Postgres::Service {
   static constexpr const char* kName = "cnpgi.identity.v1.Postgres";
   CNPGI_HANDLER(GetCapabilities, idv1::PostgresCapabilitiesRequest, idv1::PostgresCapabilitiesResult)
-  CNPGI_HANDLER(EnrichConfiguration, idv1::EnrichConfigurationRequest,
-                idv1::EnrichConfigurationResult)
+  CNPGI_HANDLER(EnrichConfiguration, idv1::EnrichConfigurationRequest, idv1::EnrichConfigurationResult)
 };
 
 struct MetricsImpl final : mtv1::Metrics::Service {
@@ -536,9 +513,8 @@ TEST_CASE("protocol: stubs send and services accept exactly the 28 method paths"
   MetricsImpl metrics;
 
   grpc::ServerBuilder builder;  // no ports: in-process only
-  for (grpc::Service* s : std::initializer_list<grpc::Service*>{
-           &identity, &op, &lifecycle, &wal, &backup, &restore_job, &reconciler, &postgres,
-           &metrics}) {
+  for (grpc::Service* s : std::initializer_list<grpc::Service*>{&identity, &op, &lifecycle, &wal, &backup, &restore_job,
+                                                                &reconciler, &postgres, &metrics}) {
     builder.RegisterService(s);
   }
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
@@ -548,8 +524,8 @@ TEST_CASE("protocol: stubs send and services accept exactly the 28 method paths"
   RecordingFactory* recorder = factory_owned.get();
   std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> factories;
   factories.push_back(std::move(factory_owned));
-  std::shared_ptr<grpc::Channel> channel = server->experimental().InProcessChannelWithInterceptors(
-      grpc::ChannelArguments(), std::move(factories));
+  std::shared_ptr<grpc::Channel> channel =
+      server->experimental().InProcessChannelWithInterceptors(grpc::ChannelArguments(), std::move(factories));
   REQUIRE(channel != nullptr);
 
   auto identity_stub = idv1::Identity::NewStub(channel);
@@ -581,80 +557,69 @@ TEST_CASE("protocol: stubs send and services accept exactly the 28 method paths"
     CHECK(called.insert(expected_path).second);
   };
 
-#define CNPGI_CALL(stub, Method, Req, Resp, path)                     \
-  check_call(path, [&](grpc::ClientContext* c) {                       \
-    Req req;                                                          \
-    Resp resp;                                                        \
-    return (stub)->Method(c, req, &resp);                             \
+#define CNPGI_CALL(stub, Method, Req, Resp, path) \
+  check_call(path, [&](grpc::ClientContext* c) {  \
+    Req req;                                      \
+    Resp resp;                                    \
+    return (stub)->Method(c, req, &resp);         \
   })
 
-  CNPGI_CALL(identity_stub, GetPluginMetadata, idv1::GetPluginMetadataRequest,
-             idv1::GetPluginMetadataResponse, "/cnpgi.identity.v1.Identity/GetPluginMetadata");
+  CNPGI_CALL(identity_stub, GetPluginMetadata, idv1::GetPluginMetadataRequest, idv1::GetPluginMetadataResponse,
+             "/cnpgi.identity.v1.Identity/GetPluginMetadata");
   CNPGI_CALL(identity_stub, GetPluginCapabilities, idv1::GetPluginCapabilitiesRequest,
-             idv1::GetPluginCapabilitiesResponse,
-             "/cnpgi.identity.v1.Identity/GetPluginCapabilities");
-  CNPGI_CALL(identity_stub, Probe, idv1::ProbeRequest, idv1::ProbeResponse,
-             "/cnpgi.identity.v1.Identity/Probe");
+             idv1::GetPluginCapabilitiesResponse, "/cnpgi.identity.v1.Identity/GetPluginCapabilities");
+  CNPGI_CALL(identity_stub, Probe, idv1::ProbeRequest, idv1::ProbeResponse, "/cnpgi.identity.v1.Identity/Probe");
 
-  CNPGI_CALL(op_stub, GetCapabilities, opv1::OperatorCapabilitiesRequest,
-             opv1::OperatorCapabilitiesResult, "/cnpgi.operator.v1.Operator/GetCapabilities");
+  CNPGI_CALL(op_stub, GetCapabilities, opv1::OperatorCapabilitiesRequest, opv1::OperatorCapabilitiesResult,
+             "/cnpgi.operator.v1.Operator/GetCapabilities");
   CNPGI_CALL(op_stub, ValidateClusterCreate, opv1::OperatorValidateClusterCreateRequest,
-             opv1::OperatorValidateClusterCreateResult,
-             "/cnpgi.operator.v1.Operator/ValidateClusterCreate");
+             opv1::OperatorValidateClusterCreateResult, "/cnpgi.operator.v1.Operator/ValidateClusterCreate");
   CNPGI_CALL(op_stub, ValidateClusterChange, opv1::OperatorValidateClusterChangeRequest,
-             opv1::OperatorValidateClusterChangeResult,
-             "/cnpgi.operator.v1.Operator/ValidateClusterChange");
-  CNPGI_CALL(op_stub, MutateCluster, opv1::OperatorMutateClusterRequest,
-             opv1::OperatorMutateClusterResult, "/cnpgi.operator.v1.Operator/MutateCluster");
-  CNPGI_CALL(op_stub, SetStatusInCluster, opv1::SetStatusInClusterRequest,
-             opv1::SetStatusInClusterResponse, "/cnpgi.operator.v1.Operator/SetStatusInCluster");
+             opv1::OperatorValidateClusterChangeResult, "/cnpgi.operator.v1.Operator/ValidateClusterChange");
+  CNPGI_CALL(op_stub, MutateCluster, opv1::OperatorMutateClusterRequest, opv1::OperatorMutateClusterResult,
+             "/cnpgi.operator.v1.Operator/MutateCluster");
+  CNPGI_CALL(op_stub, SetStatusInCluster, opv1::SetStatusInClusterRequest, opv1::SetStatusInClusterResponse,
+             "/cnpgi.operator.v1.Operator/SetStatusInCluster");
   CNPGI_CALL(op_stub, Deregister, opv1::DeregisterRequest, opv1::DeregisterResponse,
              "/cnpgi.operator.v1.Operator/Deregister");
 
   CNPGI_CALL(lifecycle_stub, GetCapabilities, lcv1::OperatorLifecycleCapabilitiesRequest,
              lcv1::OperatorLifecycleCapabilitiesResponse,
              "/cnpgi.operator_lifecycle.v1.OperatorLifecycle/GetCapabilities");
-  CNPGI_CALL(lifecycle_stub, LifecycleHook, lcv1::OperatorLifecycleRequest,
-             lcv1::OperatorLifecycleResponse,
+  CNPGI_CALL(lifecycle_stub, LifecycleHook, lcv1::OperatorLifecycleRequest, lcv1::OperatorLifecycleResponse,
              "/cnpgi.operator_lifecycle.v1.OperatorLifecycle/LifecycleHook");
 
-  CNPGI_CALL(wal_stub, GetCapabilities, walv1::WALCapabilitiesRequest,
-             walv1::WALCapabilitiesResult, "/cnpgi.wal.v1.WAL/GetCapabilities");
-  CNPGI_CALL(wal_stub, Archive, walv1::WALArchiveRequest, walv1::WALArchiveResult,
-             "/cnpgi.wal.v1.WAL/Archive");
-  CNPGI_CALL(wal_stub, Restore, walv1::WALRestoreRequest, walv1::WALRestoreResult,
-             "/cnpgi.wal.v1.WAL/Restore");
-  CNPGI_CALL(wal_stub, Status, walv1::WALStatusRequest, walv1::WALStatusResult,
-             "/cnpgi.wal.v1.WAL/Status");
-  CNPGI_CALL(wal_stub, SetFirstRequired, walv1::SetFirstRequiredRequest,
-             walv1::SetFirstRequiredResult, "/cnpgi.wal.v1.WAL/SetFirstRequired");
+  CNPGI_CALL(wal_stub, GetCapabilities, walv1::WALCapabilitiesRequest, walv1::WALCapabilitiesResult,
+             "/cnpgi.wal.v1.WAL/GetCapabilities");
+  CNPGI_CALL(wal_stub, Archive, walv1::WALArchiveRequest, walv1::WALArchiveResult, "/cnpgi.wal.v1.WAL/Archive");
+  CNPGI_CALL(wal_stub, Restore, walv1::WALRestoreRequest, walv1::WALRestoreResult, "/cnpgi.wal.v1.WAL/Restore");
+  CNPGI_CALL(wal_stub, Status, walv1::WALStatusRequest, walv1::WALStatusResult, "/cnpgi.wal.v1.WAL/Status");
+  CNPGI_CALL(wal_stub, SetFirstRequired, walv1::SetFirstRequiredRequest, walv1::SetFirstRequiredResult,
+             "/cnpgi.wal.v1.WAL/SetFirstRequired");
 
-  CNPGI_CALL(backup_stub, GetCapabilities, bkv1::BackupCapabilitiesRequest,
-             bkv1::BackupCapabilitiesResult, "/cnpgi.backup.v1.Backup/GetCapabilities");
-  CNPGI_CALL(backup_stub, Backup, bkv1::BackupRequest, bkv1::BackupResult,
-             "/cnpgi.backup.v1.Backup/Backup");
+  CNPGI_CALL(backup_stub, GetCapabilities, bkv1::BackupCapabilitiesRequest, bkv1::BackupCapabilitiesResult,
+             "/cnpgi.backup.v1.Backup/GetCapabilities");
+  CNPGI_CALL(backup_stub, Backup, bkv1::BackupRequest, bkv1::BackupResult, "/cnpgi.backup.v1.Backup/Backup");
 
   CNPGI_CALL(restore_job_stub, GetCapabilities, walv1::RestoreJobHooksCapabilitiesRequest,
-             walv1::RestoreJobHooksCapabilitiesResult,
-             "/cnpgi.wal.v1.RestoreJobHooks/GetCapabilities");
+             walv1::RestoreJobHooksCapabilitiesResult, "/cnpgi.wal.v1.RestoreJobHooks/GetCapabilities");
   CNPGI_CALL(restore_job_stub, Restore, walv1::RestoreRequest, walv1::RestoreResponse,
              "/cnpgi.wal.v1.RestoreJobHooks/Restore");
 
   CNPGI_CALL(reconciler_stub, GetCapabilities, rcv1::ReconcilerHooksCapabilitiesRequest,
-             rcv1::ReconcilerHooksCapabilitiesResult,
-             "/cnpgi.reconciler.v1.ReconcilerHooks/GetCapabilities");
+             rcv1::ReconcilerHooksCapabilitiesResult, "/cnpgi.reconciler.v1.ReconcilerHooks/GetCapabilities");
   CNPGI_CALL(reconciler_stub, Pre, rcv1::ReconcilerHooksRequest, rcv1::ReconcilerHooksResult,
              "/cnpgi.reconciler.v1.ReconcilerHooks/Pre");
   CNPGI_CALL(reconciler_stub, Post, rcv1::ReconcilerHooksRequest, rcv1::ReconcilerHooksResult,
              "/cnpgi.reconciler.v1.ReconcilerHooks/Post");
 
-  CNPGI_CALL(postgres_stub, GetCapabilities, idv1::PostgresCapabilitiesRequest,
-             idv1::PostgresCapabilitiesResult, "/cnpgi.identity.v1.Postgres/GetCapabilities");
-  CNPGI_CALL(postgres_stub, EnrichConfiguration, idv1::EnrichConfigurationRequest,
-             idv1::EnrichConfigurationResult, "/cnpgi.identity.v1.Postgres/EnrichConfiguration");
+  CNPGI_CALL(postgres_stub, GetCapabilities, idv1::PostgresCapabilitiesRequest, idv1::PostgresCapabilitiesResult,
+             "/cnpgi.identity.v1.Postgres/GetCapabilities");
+  CNPGI_CALL(postgres_stub, EnrichConfiguration, idv1::EnrichConfigurationRequest, idv1::EnrichConfigurationResult,
+             "/cnpgi.identity.v1.Postgres/EnrichConfiguration");
 
-  CNPGI_CALL(metrics_stub, GetCapabilities, mtv1::MetricsCapabilitiesRequest,
-             mtv1::MetricsCapabilitiesResult, "/cnpgi.metrics.v1.Metrics/GetCapabilities");
+  CNPGI_CALL(metrics_stub, GetCapabilities, mtv1::MetricsCapabilitiesRequest, mtv1::MetricsCapabilitiesResult,
+             "/cnpgi.metrics.v1.Metrics/GetCapabilities");
   CNPGI_CALL(metrics_stub, Define, mtv1::DefineMetricsRequest, mtv1::DefineMetricsResult,
              "/cnpgi.metrics.v1.Metrics/Define");
   CNPGI_CALL(metrics_stub, Collect, mtv1::CollectMetricsRequest, mtv1::CollectMetricsResult,

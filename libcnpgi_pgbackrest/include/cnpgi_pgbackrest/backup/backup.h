@@ -1,8 +1,6 @@
 // Backup capability: take a base backup of the local instance for a CNPG Backup (sidecar).
 #pragma once
 
-#include "cnpgi_pgbackrest/export.h"
-
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -10,11 +8,13 @@
 
 #include "absl/status/statusor.h"
 
+#include "cnpgi_pgbackrest/export.h"
+
 namespace cnpgi_pgbackrest {
 
 struct BackupRequest {
-  std::string cluster_definition;                // Cluster JSON
-  std::string backup_definition;                 // Backup JSON
+  std::string cluster_definition;                 // Cluster JSON
+  std::string backup_definition;                  // Backup JSON
   std::map<std::string, std::string> parameters;  // Backup.spec.pluginConfiguration.parameters
   std::function<bool()> cancelled;
 };

@@ -1,10 +1,9 @@
 // gRPC adapter for the Backup capability.
 #pragma once
 
-#include "cnpgi_pgbackrest/export.h"
-
 #include "backup.grpc.pb.h"
 #include "cnpgi_pgbackrest/backup/backup.h"
+#include "cnpgi_pgbackrest/export.h"
 
 namespace cnpgi_pgbackrest {
 

@@ -1,13 +1,13 @@
 // Identity capability: who the plugin is and which CNPG-I services this process serves.
 #pragma once
 
-#include "cnpgi_pgbackrest/export.h"
-
 #include <map>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
+
+#include "cnpgi_pgbackrest/export.h"
 
 namespace cnpgi_pgbackrest {
 

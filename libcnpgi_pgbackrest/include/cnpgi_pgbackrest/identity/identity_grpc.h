@@ -2,9 +2,8 @@
 #pragma once
 
 #include "cnpgi_pgbackrest/export.h"
-
-#include "identity.grpc.pb.h"
 #include "cnpgi_pgbackrest/identity/identity.h"
+#include "identity.grpc.pb.h"
 
 namespace cnpgi_pgbackrest {
 

@@ -1,12 +1,12 @@
 // Lifecycle mutation capability: patch Pods and Jobs CNPG is about to write (operator side).
 #pragma once
 
-#include "cnpgi_pgbackrest/export.h"
-
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+
+#include "cnpgi_pgbackrest/export.h"
 
 namespace cnpgi_pgbackrest {
 

@@ -1,13 +1,13 @@
 // Metrics capability: Prometheus metrics the instance exporter asks for on every scrape (sidecar).
 #pragma once
 
-#include "cnpgi_pgbackrest/export.h"
-
 #include <map>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+
+#include "cnpgi_pgbackrest/export.h"
 
 namespace cnpgi_pgbackrest {
 

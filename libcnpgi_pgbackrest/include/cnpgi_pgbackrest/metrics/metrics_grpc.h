@@ -2,9 +2,8 @@
 #pragma once
 
 #include "cnpgi_pgbackrest/export.h"
-
-#include "metrics.grpc.pb.h"
 #include "cnpgi_pgbackrest/metrics/metrics.h"
+#include "metrics.grpc.pb.h"
 
 namespace cnpgi_pgbackrest {
 

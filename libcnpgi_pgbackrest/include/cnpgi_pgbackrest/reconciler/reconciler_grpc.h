@@ -2,9 +2,8 @@
 #pragma once
 
 #include "cnpgi_pgbackrest/export.h"
-
-#include "reconciler.grpc.pb.h"
 #include "cnpgi_pgbackrest/reconciler/reconciler_hooks.h"
+#include "reconciler.grpc.pb.h"
 
 namespace cnpgi_pgbackrest {
 

@@ -1,13 +1,13 @@
 // Reconciler hooks capability: run before/after CNPG reconciles a Cluster or a Backup (operator side).
 #pragma once
 
-#include "cnpgi_pgbackrest/export.h"
-
 #include <chrono>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+
+#include "cnpgi_pgbackrest/export.h"
 
 namespace cnpgi_pgbackrest {
 

@@ -1,14 +1,14 @@
 // Restore-job capability: fill PGDATA from a backup when a Cluster bootstraps from an archive (sidecar).
 #pragma once
 
-#include "cnpgi_pgbackrest/export.h"
-
 #include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+
+#include "cnpgi_pgbackrest/export.h"
 
 namespace cnpgi_pgbackrest {
 

@@ -2,9 +2,8 @@
 #pragma once
 
 #include "cnpgi_pgbackrest/export.h"
-
-#include "restore_job.grpc.pb.h"
 #include "cnpgi_pgbackrest/restore_job/restore_job.h"
+#include "restore_job.grpc.pb.h"
 
 namespace cnpgi_pgbackrest {
 

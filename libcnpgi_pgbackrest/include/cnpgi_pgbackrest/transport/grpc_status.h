@@ -1,13 +1,13 @@
 // The one place where library statuses become gRPC statuses.
 #pragma once
 
-#include "cnpgi_pgbackrest/export.h"
-
 #include <functional>
 
 #include <grpcpp/grpcpp.h>
 
 #include "absl/status/status.h"
+
+#include "cnpgi_pgbackrest/export.h"
 
 namespace cnpgi_pgbackrest {
 

@@ -1,13 +1,13 @@
 // WAL archive capability: store one WAL file PostgreSQL asked to archive.
 #pragma once
 
-#include "cnpgi_pgbackrest/export.h"
-
 #include <functional>
 #include <optional>
 #include <string>
 
 #include "absl/status/status.h"
+
+#include "cnpgi_pgbackrest/export.h"
 
 namespace cnpgi_pgbackrest {
 

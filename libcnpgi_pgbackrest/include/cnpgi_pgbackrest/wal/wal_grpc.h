@@ -2,10 +2,9 @@
 #pragma once
 
 #include "cnpgi_pgbackrest/export.h"
-
-#include "wal.grpc.pb.h"
 #include "cnpgi_pgbackrest/wal/wal_archive.h"
 #include "cnpgi_pgbackrest/wal/wal_restore.h"
+#include "wal.grpc.pb.h"
 
 namespace cnpgi_pgbackrest {
 

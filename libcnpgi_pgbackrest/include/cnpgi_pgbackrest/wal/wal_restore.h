@@ -1,12 +1,12 @@
 // WAL restore capability: fetch one WAL file PostgreSQL asked for during recovery or replication.
 #pragma once
 
-#include "cnpgi_pgbackrest/export.h"
-
 #include <functional>
 #include <string>
 
 #include "absl/status/status.h"
+
+#include "cnpgi_pgbackrest/export.h"
 
 namespace cnpgi_pgbackrest {
 
