@@ -9,8 +9,9 @@
 #      injects (SIDECAR_IMAGE);
 #   4. manifests/overlays/private-registry renders, moves every namespaced object and name to its
 #      namespace and both images to its registry (same tag), and passes validate.mjs too;
-#   5. docs.mjs: README.md shows every example unchanged, and its Archive configuration reference
-#      has a row for every field of the Archive CRD and no other. See the header of docs.mjs.
+#   5. docs.mjs: README.md shows every example unchanged, its Archive configuration reference has
+#      a row for every field of the Archive CRD and no other, and its Troubleshooting quotes the
+#      plugin's messages in the code's wording. See the header of docs.mjs.
 # Needs kubectl (for its built-in kustomize), node and npm; installs the npm packages from
 # package-lock.json with `npm ci` when node_modules is missing or older than the lock file.
 # Usage: tests/manifests/check.sh   (from any directory)

@@ -10,7 +10,12 @@
 //     row, every row names a field of the CRD, and each row's type, default, allowed values and
 //     integer range are the schema's. A row whose type is "Secret key" (a {name, key} reference)
 //     or a Kubernetes type ("core/v1 ...", only under instanceSidecarConfiguration) stands for the
-//     fields below it.
+//     fields below it;
+//   - the Troubleshooting section quotes the plugin's messages as the code writes them: in every
+//     quoted message (a `code span` of 30 characters or more), each fixed part between the values
+//     the code inserts is a run of words of one source file's string literals in
+//     libcnpgi_pgbackrest/ (pgBackRest's text after `ERROR: [`, and the other programs' messages
+//     listed below, are not checked).
 // Ends with "docs.mjs: N checks passed, N failed"; exits 1 on any failure.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -110,6 +115,60 @@ check('each row\'s type, default, allowed values and range are the schema\'s', (
       }
     }
     if (!row.what) problems.push(`${p}: says nothing about what it does`);
+  }
+  assert(problems.length === 0, problems.join('\n'));
+});
+
+// --- the messages quoted in Troubleshooting ---------------------------------------------------
+console.log('== README.md "Troubleshooting" quotes the messages of libcnpgi_pgbackrest/');
+// The section's text, one line per paragraph so that code spans may wrap.
+const section = (title) => {
+  const from = lines.findIndex((l) => l === `## ${title}`);
+  const to = lines.findIndex((l, i) => i > from && /^## /.test(l));
+  return from < 0 ? '' : lines.slice(from, to < 0 ? lines.length : to).join('\n');
+};
+const troubleshooting = section('Troubleshooting');
+// The words of the library's string literals (tests excluded), file by file in source order:
+// a message is built from literals and inserted values, so its fixed parts are runs of these words.
+const words = (text) => text.toLowerCase().split(/[^a-z0-9]+/).filter(Boolean).join(' ');
+const sources = [];
+const walk = (dir) => {
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const f = path.join(dir, e.name);
+    if (e.isDirectory()) walk(f);
+    else if (/\.(cc|h)$/.test(e.name) && !/_test\.cc$/.test(e.name)) {
+      const literals = [...fs.readFileSync(f, 'utf8').matchAll(/"((?:[^"\\\n]|\\.)*)"/g)].map((m) => m[1]);
+      sources.push(` ${words(literals.join(' '))} `);
+    }
+  }
+};
+walk(path.join(root, 'libcnpgi_pgbackrest'));
+// Quoted in the section but written by other programs, or not messages.
+const others = new Set([
+  'rpc error: code = <code> desc = <message>', // gRPC's text of a status, as CNPG logs it
+  'cnpg.io/skipEmptyWalArchiveCheck: enabled', // the annotation
+  "couldn't find key … in Secret …", // the kubelet
+  "unable to verify certificate presented by '…'", // pgBackRest
+  'recovery ended before configured recovery target was reached', // PostgreSQL
+  'instanceSidecarConfiguration.env', // a field
+]);
+// What the code inserts into a message: quoted values, elisions, placeholders, field paths, WAL
+// names, numbers, and the other values the manual's examples show unquoted.
+const inserted = new RegExp([
+  "Archive '[^']*' stanza '[^']*'", "'[^']*'", '…', '<[^>]*>', '(?:…|\\b[a-z]\\w*)(?:\\[\\d*\\])?(?:\\.\\w+(?:\\[\\d*\\])?)+',
+  '[0-9A-F]{24}', 'cluster-example-\\d', 'cluster definition', 'valid \\w+ name', '\\btype\\b', 'full, diff, incr',
+  'targetTime \\S+ \\S+', '(?<![A-Za-z])\\d+',
+].join('|'), 'g');
+const quoted = [...troubleshooting.matchAll(/`([^`]+)`/g)].map((m) => m[1].replace(/\s+/g, ' '))
+  .filter((q) => q.length >= 30 && !/^kubectl /.test(q) && !/^repo\d: \[/.test(q) && !others.has(q));
+check(`README.md's Troubleshooting quotes ${quoted.length} messages of the plugin`, () => assert(quoted.length >= 20, 'too few found: is the section there?'));
+check('each of them is the code\'s wording (values aside; pgBackRest\'s part after ERROR: aside)', () => {
+  const problems = [];
+  for (const q of quoted) {
+    const own = q.split(/ ?ERROR: \[/)[0];
+    const missing = own.split(inserted).map(words).filter((w) => w.replace(/ /g, '').length >= 8)
+      .filter((w) => !sources.some((src) => src.includes(` ${w} `)));
+    if (missing.length) problems.push(`${q.slice(0, 70)}…: not in the code: ${missing.map((w) => JSON.stringify(w)).join(', ')}`);
   }
   assert(problems.length === 0, problems.join('\n'));
 });
