@@ -15,7 +15,8 @@
 //     quoted message (a `code span` of 30 characters or more), each fixed part between the values
 //     the code inserts is a run of words of one source file's string literals in
 //     libcnpgi_pgbackrest/ (pgBackRest's text after `ERROR: [`, and the other programs' messages
-//     listed below, are not checked).
+//     listed below, are not checked);
+//   - every link to a heading (#anchor) or to a file of the repository resolves.
 // Ends with "docs.mjs: N checks passed, N failed"; exits 1 on any failure.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -171,6 +172,20 @@ check('each of them is the code\'s wording (values aside; pgBackRest\'s part aft
     if (missing.length) problems.push(`${q.slice(0, 70)}…: not in the code: ${missing.map((w) => JSON.stringify(w)).join(', ')}`);
   }
   assert(problems.length === 0, problems.join('\n'));
+});
+
+// --- links within the README ------------------------------------------------------------------
+// GitHub's anchor of a heading: lower case, punctuation other than '-' and '_' dropped, spaces as '-'.
+const slug = (h) => h.toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').trim().replace(/\s/g, '-');
+const anchors = new Set(lines.filter((l) => /^#+ /.test(l)).map((l) => slug(l.replace(/^#+ /, ''))));
+check('every #link of README.md names one of its headings', () => {
+  const broken = [...readme.matchAll(/\]\(#([^)]+)\)/g)].map((m) => m[1]).filter((a) => !anchors.has(a));
+  assert(broken.length === 0, `no heading for: ${[...new Set(broken)].join(', ')}`);
+});
+check('every relative link of README.md names a file of the repository', () => {
+  const missing = [...readme.matchAll(/\]\((?!#|https?:)([^)#]+)(?:#[^)]*)?\)/g)].map((m) => m[1])
+    .filter((f) => !fs.existsSync(path.join(root, f)));
+  assert(missing.length === 0, `missing: ${missing.join(', ')}`);
 });
 
 finish('docs.mjs');
