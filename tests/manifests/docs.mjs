@@ -16,6 +16,8 @@
 //     the code inserts is a run of words of one source file's string literals in
 //     libcnpgi_pgbackrest/ (pgBackRest's text after `ERROR: [`, and the other programs' messages
 //     listed below, are not checked);
+//   - the FLAGS_ table of "Sidecar configuration" lists exactly the flags hosts/sidecar/main.cc
+//     takes from the environment, each with its default;
 //   - every link to a heading (#anchor) or to a file of the repository resolves.
 // Ends with "docs.mjs: N checks passed, N failed"; exits 1 on any failure.
 import fs from 'node:fs';
@@ -171,6 +173,29 @@ check('each of them is the code\'s wording (values aside; pgBackRest\'s part aft
       .filter((w) => !sources.some((src) => src.includes(` ${w} `)));
     if (missing.length) problems.push(`${q.slice(0, 70)}…: not in the code: ${missing.map((w) => JSON.stringify(w)).join(', ')}`);
   }
+  assert(problems.length === 0, problems.join('\n'));
+});
+
+// --- the sidecar's tunables -------------------------------------------------------------------
+console.log('== README.md "Sidecar configuration" against hosts/sidecar/main.cc');
+check('the FLAGS_ table lists the flags an Archive may set, with their defaults', () => {
+  const main = fs.readFileSync(path.join(root, 'hosts/sidecar/main.cc'), 'utf8');
+  // The flags NormalizeFlags takes from FLAGS_<name> env, and each ABSL_FLAG's default as written
+  // in the manual (absl::Minutes(5) is 5m).
+  const envFlags = [...(/NormalizeFlags\([^{]*\{([^}]*)\}/.exec(main)?.[1] ?? '').matchAll(/"(\w+)"/g)].map((m) => m[1]);
+  assert(envFlags.length > 0, 'no NormalizeFlags(..., {...}) list in hosts/sidecar/main.cc');
+  const unit = { Hours: 'h', Minutes: 'm', Seconds: 's', Milliseconds: 'ms' };
+  const defaults = new Map([...main.matchAll(/ABSL_FLAG\([^,]+,\s*(\w+),\s*([^,]+?),/g)].map(([, name, d]) => {
+    const dur = /^absl::(\w+)\((\d+)\)$/.exec(d.trim());
+    return [name, dur ? `${dur[2]}${unit[dur[1]]}` : d.trim()];
+  }));
+  const documented = new Map([...readme.matchAll(/^\| `FLAGS_(\w+)` \| `([^`]*)` \|/gm)].map(([, n, d]) => [n, d]));
+  const problems = [];
+  for (const f of envFlags) {
+    if (!documented.has(f)) problems.push(`FLAGS_${f}: no row`);
+    else if (documented.get(f) !== defaults.get(f)) problems.push(`FLAGS_${f}: default \`${documented.get(f)}\`, main.cc has ${defaults.get(f)}`);
+  }
+  for (const f of documented.keys()) if (!envFlags.includes(f)) problems.push(`FLAGS_${f}: not a flag the sidecar reads from the environment`);
   assert(problems.length === 0, problems.join('\n'));
 });
 
