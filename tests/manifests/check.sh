@@ -8,7 +8,10 @@
 #      project version (meson.build) as the tag, for the operator's image and the sidecar image it
 #      injects (SIDECAR_IMAGE);
 #   4. manifests/overlays/private-registry renders, moves every namespaced object and name to its
-#      namespace and both images to its registry (same tag), and passes validate.mjs too.
+#      namespace and both images to its registry (same tag), and passes validate.mjs too;
+#   5. docs.mjs: README.md shows every example unchanged, its Archive configuration reference has
+#      a row for every field of the Archive CRD and no other, and its Troubleshooting quotes the
+#      plugin's messages in the code's wording. See the header of docs.mjs.
 # Needs kubectl (for its built-in kustomize), node and npm; installs the npm packages from
 # package-lock.json with `npm ci` when node_modules is missing or older than the lock file.
 # Usage: tests/manifests/check.sh   (from any directory)
@@ -108,10 +111,13 @@ fi
 echo "== validate.mjs on manifests/manifest.yaml"
 node "$here/validate.mjs" "$root" manifests/manifest.yaml | tee "$tmp/report.txt" || status=$?
 
-# One closing line for the whole check (validate.mjs's own counts, the kustomize comparison and
+echo "== docs.mjs: README.md against the examples and the Archive CRD"
+node "$here/docs.mjs" "$root" | tee "$tmp/docs-report.txt" || status=$?
+
+# One closing line for the whole check (validate.mjs's and docs.mjs's own counts, the kustomize comparison and
 # this script's checks).
-read -r passed failed < <(cat "$tmp/report.txt" "$tmp/overlay-report.txt" 2>/dev/null |
-  sed -nE 's/^validate.mjs: ([0-9]+) checks passed, ([0-9]+) failed$/\1 \2/p' |
+read -r passed failed < <(cat "$tmp/report.txt" "$tmp/overlay-report.txt" "$tmp/docs-report.txt" 2>/dev/null |
+  sed -nE 's/^(validate|docs).mjs: ([0-9]+) checks passed, ([0-9]+) failed$/\2 \3/p' |
   awk '{ p += $1; f += $2; n++ } END { if (n) print p, f }')
 passed=${passed:-0}
 failed=${failed:-1}
