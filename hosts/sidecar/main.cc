@@ -1,6 +1,8 @@
 // Sidecar host: serves CNPG-I on /plugins/<name> inside the instance Pod (and recovery Job Pod).
 //   cnpgi-pgbackrest-sidecar [serve] [flags]   run the server
 //   cnpgi-pgbackrest-sidecar probe [flags]     exit 0 only when the server answers (startupProbe)
+//   cnpgi-pgbackrest-sidecar [flags] pgbackrest [--archive=A] [--stanza=S] COMMAND [OPTIONS]
+//                                              pgbackrest for an operator's shell (the image's `pgbr`)
 //   cnpgi-pgbackrest-sidecar --version
 #include <iostream>
 #include <string>
@@ -53,10 +55,14 @@ int main(int argc, char** argv) {
   absl::FlagsUsageConfig usage;
   usage.version_string = [] { return std::string("cnpgi-pgbackrest-sidecar ") + cnpgi_pgbackrest::Version() + "\n"; };
   absl::SetFlagsUsageConfig(usage);
+  // Everything after the word `pgbackrest` is pgbackrest's own, not flags of ours.
+  int own = argc;
+  for (int i = 1; i < argc; ++i)
+    if (own == argc && std::string(argv[i]) == "pgbackrest") own = i;
   std::vector<std::string> storage;
   // The WAL and backup tunables: an Archive's instanceSidecarConfiguration.env can set them.
   auto normalized =
-      cnpgi_pgbackrest::hosts::NormalizeFlags(argc, argv, storage,
+      cnpgi_pgbackrest::hosts::NormalizeFlags(own, argv, storage,
                                               {"wal_timeout", "wal_io_timeout", "wal_push_parallel", "wal_push_ahead",
                                                "wal_mark_done", "wal_prefetch", "backup_timeout", "backup_wal_wait"});
   std::vector<char*> rest = absl::ParseCommandLine(static_cast<int>(normalized.size()), normalized.data());
@@ -81,6 +87,7 @@ int main(int argc, char** argv) {
                    .backup_wal_wait = absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_backup_wal_wait)),
                    .instance_manager = absl::GetFlag(FLAGS_instance_manager),
                    .wal_storage_dir = absl::GetFlag(FLAGS_wal_storage_dir)};
+  if (own < argc) return cnpgi_pgbackrest::ExecPgbackrest(o, std::vector<std::string>(argv + own + 1, argv + argc));
   if (mode == "serve") return cnpgi_pgbackrest::RunSidecar(o);
   if (mode == "probe")
     return cnpgi_pgbackrest::ProbeSidecar(o, absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_probe_timeout)));

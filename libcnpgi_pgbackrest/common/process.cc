@@ -178,6 +178,19 @@ absl::StatusOr<ProcessResult> RunProcess(const ProcessSpec& spec) {
   return result;
 }
 
+absl::Status ExecProcess(const ProcessSpec& spec) {
+  if (spec.argv.empty()) return absl::InvalidArgumentError("no program to run");
+  std::vector<char*> argv, envp;
+  for (const auto& a : spec.argv) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  for (const auto& e : spec.env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  if (!spec.working_dir.empty() && chdir(spec.working_dir.c_str()) != 0)
+    return absl::FailedPreconditionError(absl::StrCat("cannot enter ", spec.working_dir, ": ", std::strerror(errno)));
+  execvpe(argv[0], argv.data(), envp.data());
+  return absl::FailedPreconditionError(absl::StrCat("cannot run '", spec.argv[0], "': ", std::strerror(errno)));
+}
+
 std::vector<std::string> InheritedEnvironment(const std::function<bool(absl::string_view)>& drop) {
   std::vector<std::string> env;
   for (char** e = environ; e && *e; ++e) {

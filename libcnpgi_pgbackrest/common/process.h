@@ -35,6 +35,10 @@ struct ProcessResult {
 // Runs the program to completion; an error status means it could not be started.
 absl::StatusOr<ProcessResult> RunProcess(const ProcessSpec& spec);
 
+// Replaces this process with spec's program (argv, env, working_dir; no timeout applies):
+// returns only when that fails, with the reason.
+absl::Status ExecProcess(const ProcessSpec& spec);
+
 // This process's environment without the variables for which drop(name) is true.
 std::vector<std::string> InheritedEnvironment(const std::function<bool(absl::string_view)>& drop = {});
 

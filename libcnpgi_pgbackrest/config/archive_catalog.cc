@@ -24,6 +24,12 @@ absl::StatusOr<Archive> StaticArchiveCatalog::Get(absl::string_view namespace_, 
       "); check pgbackrestObjectName and that the Archive exists in the Cluster's namespace"));
 }
 
+std::vector<std::string> StaticArchiveCatalog::Names() const {
+  std::vector<std::string> names;
+  for (const auto& [name, archive] : archives_) names.push_back(name);
+  return names;
+}
+
 absl::StatusOr<Archive> LookupArchive(const ArchiveCatalog& catalog, const ArchiveUse& use) {
   auto archive = catalog.Get(use.namespace_, use.archive_name);
   if (!archive.ok())

@@ -4,6 +4,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -20,6 +21,8 @@ class ArchiveCatalog {
   virtual ~ArchiveCatalog() = default;
   // The Archive called name in the namespace, or NOT_FOUND naming it.
   virtual absl::StatusOr<Archive> Get(absl::string_view namespace_, absl::string_view name) const = 0;
+  // The names it holds, where it can tell without asking a server (empty otherwise).
+  virtual std::vector<std::string> Names() const { return {}; }
 };
 
 // The Archive a use names; errors start with where the Cluster declared it (spec.plugins[0]: …).
@@ -31,6 +34,7 @@ class StaticArchiveCatalog : public ArchiveCatalog {
   explicit StaticArchiveCatalog(std::map<std::string, Archive> archives) : archives_(std::move(archives)) {}
   // An Archive given without a namespace matches any (the sidecar's own Pod namespace).
   absl::StatusOr<Archive> Get(absl::string_view namespace_, absl::string_view name) const override;
+  std::vector<std::string> Names() const override;
 
  private:
   std::map<std::string, Archive> archives_;

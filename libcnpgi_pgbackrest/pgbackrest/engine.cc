@@ -28,14 +28,21 @@ absl::StatusOr<Stanza> Engine::Open(const ArchiveUse& use) {
   return Stanza{use, std::move(*archive), std::move(*rendered)};
 }
 
-absl::StatusOr<ProcessResult> Engine::Run(const Stanza& stanza, PgbackrestCall call) const {
+PgbackrestCall Engine::Prepared(const Stanza& stanza, PgbackrestCall call) const {
   if (call.stanza.empty()) call.stanza = stanza.use.stanza;
   bool has_pg_path = false;
   for (const auto& e : call.env) has_pg_path |= absl::StartsWith(e, "PGBACKREST_PG1_PATH=");
-  auto pg = PgInstanceEnv(options_.instance);
-  for (const auto& e : pg)
+  for (const auto& e : PgInstanceEnv(options_.instance))
     if (!has_pg_path || !absl::StartsWith(e, "PGBACKREST_PG1_PATH=")) call.env.push_back(e);
-  return runner_.Run(stanza.rendered, call);
+  return call;
+}
+
+absl::StatusOr<ProcessResult> Engine::Run(const Stanza& stanza, PgbackrestCall call) const {
+  return runner_.Run(stanza.rendered, Prepared(stanza, std::move(call)));
+}
+
+absl::Status Engine::Exec(const Stanza& stanza, PgbackrestCall call) const {
+  return runner_.Exec(stanza.rendered, Prepared(stanza, std::move(call)));
 }
 
 std::string Engine::StanzaKey(const Stanza& stanza) const {

@@ -49,11 +49,17 @@ class Engine {
   // Parses the Cluster JSON of a request, for this plugin's name.
   absl::StatusOr<ClusterView> Cluster(absl::string_view cluster_json) const;
 
+  // The Archives this sidecar knows by name (see ArchiveCatalog::Names).
+  std::vector<std::string> ArchiveNames() const { return catalog_->Names(); }
+
   // Looks up the Archive of use and renders its configuration.
   absl::StatusOr<Stanza> Open(const ArchiveUse& use);
 
   // Runs a command against the stanza; the status is about starting it.
   absl::StatusOr<ProcessResult> Run(const Stanza& stanza, PgbackrestCall call) const;
+
+  // Replaces this process with the command against the stanza (an operator's shell).
+  absl::Status Exec(const Stanza& stanza, PgbackrestCall call) const;
 
   // Creates the stanza from pg_control (works before any backup, and on standbys); remembered once done.
   absl::Status EnsureStanza(const Stanza& stanza, const std::function<bool()>& cancelled);
@@ -69,6 +75,8 @@ class Engine {
 
  private:
   std::string StanzaKey(const Stanza& stanza) const;
+  // The call with the stanza and the local instance's PG1 options filled in.
+  PgbackrestCall Prepared(const Stanza& stanza, PgbackrestCall call) const;
 
   EngineOptions options_;
   std::unique_ptr<ArchiveCatalog> catalog_;

@@ -66,12 +66,12 @@ std::vector<std::string> PgbackrestRunner::Argv(const RenderedArchive& archive, 
   std::vector<std::string> argv = {binary_, absl::StrCat("--config=", archive.config_path)};
   if (!call.stanza.empty()) argv.push_back(absl::StrCat("--stanza=", call.stanza));
   argv.insert(argv.end(), call.options.begin(), call.options.end());
-  argv.push_back(call.command);
+  if (!call.command.empty()) argv.push_back(call.command);
   argv.insert(argv.end(), call.args.begin(), call.args.end());
   return argv;
 }
 
-absl::StatusOr<ProcessResult> PgbackrestRunner::Run(const RenderedArchive& archive, const PgbackrestCall& call) const {
+ProcessSpec PgbackrestRunner::Spec(const RenderedArchive& archive, const PgbackrestCall& call) const {
   ProcessSpec spec;
   spec.argv = Argv(archive, call);
   spec.env = InheritedEnvironment(IsInheritedPgbackrestVariable);
@@ -79,7 +79,15 @@ absl::StatusOr<ProcessResult> PgbackrestRunner::Run(const RenderedArchive& archi
   spec.env.insert(spec.env.end(), archive.secret_env.begin(), archive.secret_env.end());
   spec.timeout = call.timeout;
   spec.cancelled = call.cancelled;
-  return RunProcess(spec);
+  return spec;
+}
+
+absl::StatusOr<ProcessResult> PgbackrestRunner::Run(const RenderedArchive& archive, const PgbackrestCall& call) const {
+  return RunProcess(Spec(archive, call));
+}
+
+absl::Status PgbackrestRunner::Exec(const RenderedArchive& archive, const PgbackrestCall& call) const {
+  return ExecProcess(Spec(archive, call));
 }
 
 std::string PgbackrestErrorText(const ProcessResult& result) {

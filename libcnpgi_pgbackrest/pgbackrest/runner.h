@@ -60,10 +60,17 @@ class PgbackrestRunner {
   // Runs one command; the status is about starting it, the result carries the exit.
   absl::StatusOr<ProcessResult> Run(const RenderedArchive& archive, const PgbackrestCall& call) const;
 
-  // The argv Run would execute (for tests and logs: it never contains secrets).
+  // Replaces this process with the command (an operator's shell): returns only when it cannot.
+  absl::Status Exec(const RenderedArchive& archive, const PgbackrestCall& call) const;
+
+  // The argv Run would execute (for tests and logs: it never contains secrets). An empty command
+  // leaves the command to args.
   std::vector<std::string> Argv(const RenderedArchive& archive, const PgbackrestCall& call) const;
 
  private:
+  // argv and the whole environment: ours without inherited PGBACKREST_*, then the call's, then secrets.
+  ProcessSpec Spec(const RenderedArchive& archive, const PgbackrestCall& call) const;
+
   std::string binary_;
 };
 

@@ -12,6 +12,7 @@
 #include "config/archive_catalog.h"
 #include "metrics/pgbackrest_metrics.h"
 #include "pgbackrest/engine.h"
+#include "plugin/sidecar_engine.h"
 #include "restore_job/pgbackrest_restore_job.h"
 #include "wal/pgbackrest_wal_archive.h"
 #include "wal/pgbackrest_wal_restore.h"
@@ -48,18 +49,17 @@ EngineOptions EngineOptionsFor(const SidecarOptions& o) {
 
 class PgbackrestSidecar final : public SidecarCapabilities {
  public:
-  PgbackrestSidecar(SidecarOptions options, std::unique_ptr<ArchiveCatalog> catalog,
-                    std::unique_ptr<SecretResolver> secrets)
+  PgbackrestSidecar(SidecarOptions options, std::unique_ptr<Engine> engine)
       : options_(std::move(options)),
-        engine_(EngineOptionsFor(options_), std::move(catalog), std::move(secrets)),
+        engine_(std::move(engine)),
         wal_archive_(
-            &engine_,
+            engine_.get(),
             {.parallel = PushSlots(options_), .ahead = options_.wal_push_ahead, .mark_done = options_.wal_mark_done}),
-        wal_restore_(&engine_,
+        wal_restore_(engine_.get(),
                      {.prefetch = options_.wal_prefetch, .spool_dir = options_.work_dir + "/wal-restore-spool"}),
-        backup_(&engine_, {.backup_timeout = options_.backup_timeout, .wal_wait = options_.backup_wal_wait}),
-        restore_job_(&engine_, options_.backup_timeout),
-        metrics_(&engine_, &wal_archive_, &backup_, {}) {}
+        backup_(engine_.get(), {.backup_timeout = options_.backup_timeout, .wal_wait = options_.backup_wal_wait}),
+        restore_job_(engine_.get(), options_.backup_timeout),
+        metrics_(engine_.get(), &wal_archive_, &backup_, {}) {}
 
   WalArchive& wal_archive() override { return wal_archive_; }
   WalRestore& wal_restore() override { return wal_restore_; }
@@ -81,7 +81,7 @@ class PgbackrestSidecar final : public SidecarCapabilities {
 
  private:
   SidecarOptions options_;
-  Engine engine_;
+  std::unique_ptr<Engine> engine_;
   PgbackrestWalArchive wal_archive_;
   PgbackrestWalRestore wal_restore_;
   PgbackrestBackup backup_;
@@ -103,8 +103,7 @@ absl::StatusOr<SidecarOptions> ResolveSidecarOptions(SidecarOptions o) {
   return o;
 }
 
-absl::StatusOr<std::unique_ptr<SidecarCapabilities>> SidecarCapabilities::Create(const SidecarOptions& given) {
-  ASSIGN_OR_RETURN(auto options, ResolveSidecarOptions(given));
+absl::StatusOr<std::unique_ptr<Engine>> MakeSidecarEngine(const SidecarOptions& options) {
   auto catalog = LoadArchiveCatalog(options.archives_file);
   if (!catalog.ok())
     return absl::Status(catalog.status().code(),
@@ -112,8 +111,14 @@ absl::StatusOr<std::unique_ptr<SidecarCapabilities>> SidecarCapabilities::Create
   std::vector<std::unique_ptr<SecretResolver>> chain;
   if (!options.secrets_dir.empty()) chain.push_back(std::make_unique<DirectorySecretResolver>(options.secrets_dir));
   chain.push_back(std::make_unique<EnvSecretResolver>());
-  return std::unique_ptr<SidecarCapabilities>(std::make_unique<PgbackrestSidecar>(
-      std::move(options), std::move(*catalog), std::make_unique<ChainSecretResolver>(std::move(chain))));
+  return std::make_unique<Engine>(EngineOptionsFor(options), std::move(*catalog),
+                                  std::make_unique<ChainSecretResolver>(std::move(chain)));
+}
+
+absl::StatusOr<std::unique_ptr<SidecarCapabilities>> SidecarCapabilities::Create(const SidecarOptions& given) {
+  ASSIGN_OR_RETURN(auto options, ResolveSidecarOptions(given));
+  ASSIGN_OR_RETURN(auto engine, MakeSidecarEngine(options));
+  return std::unique_ptr<SidecarCapabilities>(std::make_unique<PgbackrestSidecar>(std::move(options), std::move(engine)));
 }
 
 }  // namespace cnpgi_pgbackrest

@@ -31,10 +31,11 @@ std::string MarkerPath(const Engine& engine) {
   return absl::StrCat(engine.options().instance.pgdata, "/", kCheckEmptyWalArchiveMarker);
 }
 
-// Where the Cluster of the last Archive call is kept for Resume().
-std::string TargetFile(const Engine& engine) { return engine.options().work_dir + "/wal-push-target.json"; }
+std::string TargetFile(const Engine& engine) { return LastArchiveCallFile(engine.options().work_dir); }
 
 }  // namespace
+
+std::string LastArchiveCallFile(const std::string& work_dir) { return work_dir + "/wal-push-target.json"; }
 
 bool PgbackrestWalArchive::MustCheckEmpty(const WalArchiveRequest& request, const ClusterView& cluster) const {
   if (request.check_empty_wal_archive.has_value()) return *request.check_empty_wal_archive;

@@ -19,6 +19,10 @@ inline constexpr absl::string_view kCheckEmptyWalArchiveMarker = ".check-empty-w
 
 // A lone segment is pushed synchronously the moment PostgreSQL marks it .ready; a backlog goes to
 // pgBackRest's async mode (archive-async, process-max: see ConfigFiles). bench/README.md shows why.
+// Where the Cluster JSON of the last Archive call is kept: push-ahead resumes from it after a
+// restart, and an operator's shell finds the Archive and stanza in use there.
+std::string LastArchiveCallFile(const std::string& work_dir);
+
 class PgbackrestWalArchive : public WalArchive {
  public:
   struct Options {

@@ -233,6 +233,8 @@ build_image() {
     fi
   done <<<"$libs"
   find "$ctx" -type f -exec strip --strip-unneeded {} +
+  # The sidecar's shell wrapper (a script: copied after stripping).
+  if [[ $image == sidecar ]]; then cp "$(dirname "$bin")/pgbr" "$ctx/usr/local/bin/"; fi
   packages=$(packages_of "${system[@]}")
   mapfile -t packages < <(printf '%s\n' $packages "$@" | sort -u)
   local runtime

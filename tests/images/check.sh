@@ -196,6 +196,13 @@ else
   fail "PostgreSQL's archive_command did not archive through the sidecar container"
   diagnostics
 fi
+# An operator's shell: pgbackrest configured as the sidecar runs it (the Pod's paths as flags here).
+v=$(podman exec "$sidecar" cnpgi-pgbackrest-sidecar --work-dir="$scratch/work" --archives-file="$scratch/archives.json" \
+  --pgdata="$scratch/pg-data" --pg-socket-dir="$scratch/pg-sock" pgbackrest info --output=json 2>&1 |
+  python3 -c 'import json, sys; s = json.load(sys.stdin); print(s[0]["name"], s[0]["status"]["message"])' 2>&1)
+check "pgbackrest info through the sidecar's shell mode in its container: $v" test "${v%% *}" = cluster-example
+v=$(podman exec -e PGDATA="$scratch/pg-data" "$sidecar" pgbr info 2>&1 || true)
+check "the pgbr wrapper reaches the shell mode: $v" grep -q 'which Archive' <<<"$v"
 v=$(sql 'SELECT archived_count, failed_count FROM pg_stat_archiver')
 # archived_count counts archive_command calls that succeeded (CNPG's wal-archive through the
 # handshake); segments the sidecar pushed ahead and marked .done are not among them.

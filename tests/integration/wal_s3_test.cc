@@ -1,4 +1,7 @@
 // WAL archive and restore through the sidecar on S3 (Ceph RGW over TLS), with client-side encryption.
+#include <sys/stat.h>
+
+#include <filesystem>
 #include <random>
 #include <thread>
 
@@ -161,4 +164,69 @@ TEST_CASE("S3 unreachable: a clear UNAVAILABLE-class error, bounded, and the seg
   CHECK(std::find(ready.begin(), ready.end(), held) != ready.end());
   // Stop PostgreSQL while the archiver cannot reach S3 (fast stop would wait on archive_command retries).
   p.pg.Stop("immediate");
+}
+
+TEST_CASE("An operator's shell: pgbackrest info, check, repo-ls and verify through the sidecar, secrets in its environment only") {
+  S3Primary p(*RequireS3());
+  std::string seg = p.pg.SwitchWal();
+  REQUIRE_MESSAGE(p.pg.WaitArchived(std::chrono::seconds(120)), p.Diagnostics());
+  // pgbackrest as the shell starts it: a spy records its argv and variable names, then runs the real one.
+  p.dir.WriteFile("pgbackrest-spy", "#!/bin/sh\necho \"$@\" >> " + p.dir / "argv" + "\nenv | cut -d= -f1 >> " +
+                                        p.dir / "env-names" + "\nexec /usr/bin/pgbackrest \"$@\"\n");
+  chmod((p.dir / "pgbackrest-spy").c_str(), 0755);
+  // What `kubectl exec <pod> -c plugin-pgbackrest -- pgbr ...` runs, with this test's paths as flags.
+  auto shell = [&](const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {Programs::Get().sidecar,
+                                     "--work-dir=" + p.work,
+                                     "--pgdata=" + p.pg.pgdata(),
+                                     "--pg-socket-dir=" + p.pg.socket_dir(),
+                                     "--pg-port=" + std::to_string(p.pg.port()),
+                                     "--archives-file=" + p.archives_file,
+                                     "--pgbackrest=" + p.dir / "pgbackrest-spy",
+                                     "pgbackrest"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return RunAsPostgres(argv, p.sidecar_env, std::chrono::minutes(3));
+  };
+
+  auto info = shell({"info", "--output=json"});
+  REQUIRE_MESSAGE(info.exit_code == 0, info.err);
+  json stanzas = json::parse(info.out);
+  REQUIRE(stanzas.size() == 1);
+  CHECK(stanzas[0]["name"] == "cluster-example");  // the stanza of the last Archive call
+  CHECK(stanzas[0]["cipher"] == "aes-256-cbc");
+  REQUIRE(stanzas[0]["archive"].size() == 1);
+  CHECK(stanzas[0]["archive"][0]["max"].get<std::string>() >= seg);
+
+  // check without arguments: CNPG's archive_command does not name pgbackrest, so the shell leaves
+  // that part of the check out; the stanza, the repository and the database are still checked.
+  auto check = shell({"check"});
+  CHECK_MESSAGE(check.exit_code == 0, check.err << check.out);
+  CHECK(check.out.find("check command end: completed successfully") != std::string::npos);
+  auto ls = shell({"repo-ls", "archive/cluster-example"});
+  CHECK_MESSAGE(ls.exit_code == 0, ls.err);
+  CHECK(ls.out.find("15-1") != std::string::npos);
+  auto verify = shell({"verify"});
+  CHECK_MESSAGE(verify.exit_code == 0, verify.err << verify.out);
+
+  // The credentials and the encryption key reached pgbackrest through its environment, never argv.
+  std::string argv_seen = ReadFile(p.dir / "argv"), env_seen = ReadFile(p.dir / "env-names");
+  CHECK(argv_seen.find("--config=") != std::string::npos);
+  CHECK(argv_seen.find("--stanza=cluster-example") != std::string::npos);
+  for (const std::string& secret : {p.s3.secret, p.s3.key, std::string(kCipher)})
+    CHECK_MESSAGE(argv_seen.find(secret) == std::string::npos, "a secret in pgbackrest's argv");
+  for (const char* name : {"PGBACKREST_REPO1_S3_KEY", "PGBACKREST_REPO1_S3_KEY_SECRET", "PGBACKREST_REPO1_CIPHER_PASS"})
+    CHECK_MESSAGE(env_seen.find(name) != std::string::npos, name << " not in pgbackrest's environment");
+  // Nor in any file the sidecar rendered.
+  for (auto& e : std::filesystem::recursive_directory_iterator(p.work))
+    if (e.is_regular_file())
+      for (const std::string& secret : {p.s3.secret, std::string(kCipher)})
+        CHECK_MESSAGE(ReadFile(e.path()).find(secret) == std::string::npos, e.path() << " holds a secret");
+
+  // Clear refusals for what the shell cannot decide.
+  auto unknown = shell({"--archive=nope", "info"});
+  CHECK(unknown.exit_code == 2);
+  CHECK_MESSAGE(unknown.err.find("Archive 'nope' is not known to this sidecar") != std::string::npos, unknown.err);
+  auto own_config = shell({"info", "--config=/etc/x.conf"});
+  CHECK(own_config.exit_code == 2);
+  CHECK(own_config.err.find("--config is the plugin's") != std::string::npos);
 }

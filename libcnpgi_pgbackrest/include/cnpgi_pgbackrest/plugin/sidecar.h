@@ -71,4 +71,12 @@ class CNPGI_PGBACKREST_EXPORT SidecarCapabilities {
   virtual const SidecarOptions& options() const = 0;
 };
 
+// An operator's shell in the sidecar container: runs pgbackrest against the Archive's rendered
+// configuration and stanza, with its credentials and encryption key in pgbackrest's environment
+// only (never argv, never a file, never the log), replacing this process. args are pgbackrest's
+// own (a command and its options), optionally led by --archive=NAME and --stanza=NAME; without
+// them, the Archive and stanza of the last WAL archive call, else the only Archive with the
+// stanza $CLUSTER_NAME. Returns only on failure: the exit code, after saying why on stderr.
+CNPGI_PGBACKREST_EXPORT int ExecPgbackrest(const SidecarOptions& options, std::vector<std::string> args);
+
 }  // namespace cnpgi_pgbackrest
