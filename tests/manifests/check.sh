@@ -26,10 +26,8 @@ for tool in kubectl node npm; do
   fi
 done
 
-if [[ ! -f $here/node_modules/.package-lock.json || $here/package-lock.json -nt $here/node_modules/.package-lock.json ]]; then
-  echo "installing npm packages (npm ci) in tests/manifests"
-  (cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
-fi
+# shellcheck source=tests/manifests/npm-packages.sh
+source "$here/npm-packages.sh"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

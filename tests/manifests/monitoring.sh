@@ -1,0 +1,83 @@
+#!/bin/bash
+# The dashboard and alerts of manifests/monitoring checked against the metrics the real sidecar
+# exports (no API server, no Prometheus needed):
+#   1. starts the sidecar (a posix Archive, an empty PGDATA: no PostgreSQL is needed to define and
+#      collect metrics) and scrapes it once with the instance-manager stand-in, as CloudNativePG's
+#      exporter does, keeping its Define answer and samples as JSON;
+#   2. renders manifests/monitoring with kubectl kustomize;
+#   3. monitoring.mjs checks both against that answer (see its header).
+# Needs kubectl, node and npm (as check.sh), and the built sidecar and stand-in:
+#   CNPGI_SIDECAR_BIN, CNPGI_STANDIN_BIN (meson sets them; default: build/ of this checkout).
+# Usage: tests/manifests/monitoring.sh   (from any directory; as root the sidecar runs as postgres)
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+cd "$root"
+sidecar=${CNPGI_SIDECAR_BIN:-$root/build/hosts/cnpgi-pgbackrest-sidecar}
+standin=${CNPGI_STANDIN_BIN:-$root/build/tests/cnpgi-instance-standin}
+
+for tool in kubectl node npm "$sidecar" "$standin"; do
+  if ! command -v "$tool" >/dev/null; then
+    echo "FAIL  $tool is not there (needed for the monitoring check; build with tools/build.sh)" >&2
+    exit 1
+  fi
+done
+# shellcheck source=tests/manifests/npm-packages.sh
+source "$here/npm-packages.sh"
+
+tmp=$(mktemp -d)
+sidecar_pid=
+cleanup() {
+  if [[ -n $sidecar_pid ]]; then kill "$sidecar_pid" 2>/dev/null && wait "$sidecar_pid" 2>/dev/null || true; fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# --- the sidecar, scraped once -------------------------------------------------------------------
+as_owner=()
+owner=$(id -un)
+if ((EUID == 0)); then
+  owner=postgres
+  as_owner=(runuser -u postgres --)
+fi
+chmod 755 "$tmp"
+install -d -o "$owner" "$tmp/plugins" "$tmp/repo" "$tmp/work" "$tmp/pgdata/pg_wal/archive_status"
+chmod 700 "$tmp/pgdata"
+cat >"$tmp/archives.json" <<JSON
+[{"metadata":{"name":"local","namespace":"default"},
+  "spec":{"configuration":{"repositories":[{"type":"posix","destinationPath":"$tmp/repo"}]}}}]
+JSON
+cat >"$tmp/cluster.json" <<'JSON'
+{"apiVersion":"postgresql.cnpg.io/v1","kind":"Cluster","metadata":{"name":"cluster-example","namespace":"default"},
+ "spec":{"instances":1,"plugins":[{"name":"pgbackrest.cnpg.opera.com","parameters":{"pgbackrestObjectName":"local"}}]},
+ "status":{"currentPrimary":"cluster-example-1","targetPrimary":"cluster-example-1"}}
+JSON
+chmod 644 "$tmp/archives.json" "$tmp/cluster.json"
+"${as_owner[@]}" "$sidecar" --plugin-path="$tmp/plugins" --pgdata="$tmp/pgdata" --pg-socket-dir="$tmp" \
+  --archives-file="$tmp/archives.json" --work-dir="$tmp/work" 2>"$tmp/sidecar.log" &
+sidecar_pid=$!
+socket=$tmp/plugins/pgbackrest.cnpg.opera.com
+for _ in $(seq 100); do [[ -S $socket ]] && break; sleep 0.1; done
+if [[ ! -S $socket ]]; then
+  echo "FAIL  the sidecar did not start:"
+  sed 's/^/      /' "$tmp/sidecar.log"
+  exit 1
+fi
+echo "== the sidecar's Metrics answer (cnpgi-instance-standin metrics --format=json)"
+if ! "$standin" metrics --cluster-json="$tmp/cluster.json" --plugins-dir="$tmp/plugins" --format=json \
+  >"$tmp/scrape.json" 2>"$tmp/scrape.err"; then
+  echo "FAIL  the scrape failed:"
+  sed 's/^/      /' "$tmp/scrape.err" "$tmp/sidecar.log"
+  exit 1
+fi
+
+echo "== kubectl kustomize manifests/monitoring"
+if ! kubectl kustomize manifests/monitoring >"$tmp/monitoring.yaml" 2>"$tmp/kustomize.err"; then
+  echo "FAIL  kubectl kustomize manifests/monitoring failed:"
+  sed 's/^/      /' "$tmp/kustomize.err"
+  exit 1
+fi
+
+echo "== monitoring.mjs"
+node "$here/monitoring.mjs" "$root" "$tmp/scrape.json" "$tmp/monitoring.yaml"
