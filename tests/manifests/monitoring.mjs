@@ -16,6 +16,7 @@
 //     cluster and pod, panels with unique ids, a grid without overlaps, targets with unique refIds),
 //     every target and variable query checked like the alerts, legends naming labels the result
 //     has, and every metric the sidecar defines shown by some panel;
+//   - the series of the promtool unit tests (monitoring-rules.test.yaml) are the sidecar's too;
 //   - the checker itself rejects a wrong metric, label, label value, grouping and function.
 // Ends with "monitoring.mjs: N checks passed, N failed"; exits 1 on any failure.
 import fs from 'node:fs';
@@ -261,6 +262,19 @@ for (const p of dashboard.panels) {
 check('every metric the sidecar defines is shown by a panel', () => {
   const unshown = [...metrics.keys()].filter((m) => !shown.has(m));
   assert(unshown.length === 0, `not on the dashboard: ${unshown.join(', ')}`);
+});
+
+// --- the promtool unit tests' series look like a scrape of the sidecar --------------------------
+check('monitoring-rules.test.yaml: every input series is a metric the sidecar defines, with its labels', () => {
+  const tests = yaml.load(fs.readFileSync(path.join(root, 'tests/manifests/monitoring-rules.test.yaml'), 'utf8'));
+  let n = 0;
+  for (const t of tests.tests) {
+    for (const s of t.input_series) {
+      n++;
+      checker.check(s.series);  // the metric, each label and each value of the metric's own labels
+    }
+  }
+  assert(n > 0, 'no input series');
 });
 
 // --- the checker rejects what it must --------------------------------------------------------
