@@ -19,14 +19,10 @@ cd "$root"
 sidecar=${CNPGI_SIDECAR_BIN:-$root/build/hosts/cnpgi-pgbackrest-sidecar}
 standin=${CNPGI_STANDIN_BIN:-$root/build/tests/cnpgi-instance-standin}
 
-for tool in kubectl node npm "$sidecar" "$standin"; do
-  if ! command -v "$tool" >/dev/null; then
-    echo "FAIL  $tool is not there (needed for the monitoring check; build with tools/build.sh)" >&2
-    exit 1
-  fi
-done
 # shellcheck source=tests/manifests/npm-packages.sh
 source "$here/npm-packages.sh"
+require_tools "the monitoring check; build with tools/build.sh" kubectl node npm "$sidecar" "$standin"
+install_npm_packages
 
 tmp=$(mktemp -d)
 sidecar_pid=
@@ -50,12 +46,8 @@ cat >"$tmp/archives.json" <<JSON
 [{"metadata":{"name":"local","namespace":"default"},
   "spec":{"configuration":{"repositories":[{"type":"posix","destinationPath":"$tmp/repo"}]}}}]
 JSON
-cat >"$tmp/cluster.json" <<'JSON'
-{"apiVersion":"postgresql.cnpg.io/v1","kind":"Cluster","metadata":{"name":"cluster-example","namespace":"default"},
- "spec":{"instances":1,"plugins":[{"name":"pgbackrest.cnpg.opera.com","parameters":{"pgbackrestObjectName":"local"}}]},
- "status":{"currentPrimary":"cluster-example-1","targetPrimary":"cluster-example-1"}}
-JSON
-chmod 644 "$tmp/archives.json" "$tmp/cluster.json"
+install -m 644 tests/fixtures/cluster-example.json "$tmp/cluster.json"
+chmod 644 "$tmp/archives.json"
 "${as_owner[@]}" "$sidecar" --plugin-path="$tmp/plugins" --pgdata="$tmp/pgdata" --pg-socket-dir="$tmp" \
   --archives-file="$tmp/archives.json" --work-dir="$tmp/work" 2>"$tmp/sidecar.log" &
 sidecar_pid=$!
