@@ -373,10 +373,14 @@ int Handshake(const Options& opt, const json& cluster) {
 // The Prometheus type name of a definition's value type (0 when unset: the exporter refuses it).
 const char* TypeName(int type) {
   switch (type) {
-    case cnpgi::metrics::v1::MetricType::TYPE_COUNTER: return "counter";
-    case cnpgi::metrics::v1::MetricType::TYPE_GAUGE: return "gauge";
-    case cnpgi::metrics::v1::MetricType::TYPE_UNTYPED: return "untyped";
-    default: return "";
+    case cnpgi::metrics::v1::MetricType::TYPE_COUNTER:
+      return "counter";
+    case cnpgi::metrics::v1::MetricType::TYPE_GAUGE:
+      return "gauge";
+    case cnpgi::metrics::v1::MetricType::TYPE_UNTYPED:
+      return "untyped";
+    default:
+      return "";
   }
 }
 
@@ -413,11 +417,12 @@ int Metrics(const Options& opt, const json& cluster) {
     for (const auto& m : defined.metrics()) {
       by_name[m.fq_name()] = &m;
       std::map<std::string, std::string> const_labels(m.const_labels().begin(), m.const_labels().end());
-      definitions.push_back({{"name", m.fq_name()},
-                             {"help", m.help()},
-                             {"type", TypeName(m.has_value_type() ? m.value_type().type() : 0)},
-                             {"labels", std::vector<std::string>(m.variable_labels().begin(), m.variable_labels().end())},
-                             {"const_labels", const_labels}});
+      definitions.push_back(
+          {{"name", m.fq_name()},
+           {"help", m.help()},
+           {"type", TypeName(m.has_value_type() ? m.value_type().type() : 0)},
+           {"labels", std::vector<std::string>(m.variable_labels().begin(), m.variable_labels().end())},
+           {"const_labels", const_labels}});
     }
     std::ostringstream text;
     json samples = json::array();
