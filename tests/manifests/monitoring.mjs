@@ -1,11 +1,13 @@
 // Offline checks of manifests/monitoring against the metrics the real sidecar exports (run by
 // monitoring.sh, which starts the sidecar and scrapes it as CloudNativePG's exporter does).
 //
-//   node monitoring.mjs ROOT SCRAPE.json RENDERED.yaml
+//   node monitoring.mjs ROOT SCRAPE.json RENDERED.yaml [QUERIES.yaml]
 //
 // SCRAPE.json: `cnpgi-instance-standin metrics --format=json`, the sidecar's Define answer
 // (names, types, label names) and Collect samples (label values). RENDERED.yaml: `kubectl
-// kustomize manifests/monitoring`. Checks, each printed as one line:
+// kustomize manifests/monitoring`. QUERIES.yaml, when given, receives every dashboard query (its
+// variables replaced by sample values) as a recording rule, for `promtool check rules`: Prometheus'
+// own parser then checks them too. Checks, each printed as one line:
 //   - the rendering: the PrometheusRule (Prometheus Operator schema, no unknown fields) and the
 //     dashboard ConfigMap (Kubernetes schema, Grafana's sidecar label, the JSON file unchanged);
 //   - every alert: PromQL syntax (Prometheus' grammar), each metric one the sidecar defines, each
@@ -27,7 +29,7 @@ import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { PrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule';
 import { PromqlChecker } from './promql-labels.mjs';
 
-const [root, scrapePath, renderedPath] = process.argv.slice(2);
+const [root, scrapePath, renderedPath, queriesPath] = process.argv.slice(2);
 if (!renderedPath) {
   console.error('usage: node monitoring.mjs ROOT SCRAPE.json RENDERED.yaml');
   process.exit(2);
@@ -202,6 +204,7 @@ const interpolate = (expr) => expr.replace(/\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?/g, 
   if (!(v in sampleValues) || (!v.startsWith('__') && !variables.has(v))) throw new Error(`unknown variable ${whole}`);
   return sampleValues[v];
 });
+const queries = [];  // [record name, interpolated expression] for promtool
 const usesDatasource = (ds) => ds && ds.type === 'prometheus' && ds.uid === '${datasource}';
 
 for (const v of dashboard.templating.list.filter((x) => x.type === 'query')) {
@@ -212,7 +215,9 @@ for (const v of dashboard.templating.list.filter((x) => x.type === 'query')) {
     // Grafana's label_values(selector, label) wraps a PromQL selector.
     const m = /^label_values\((.+),\s*([A-Za-z_][A-Za-z0-9_]*)\)$/.exec(query);
     assert(m, `not label_values(selector, label): ${query}`);
-    const { labels } = checker.check(interpolate(m[1]));
+    const selector = interpolate(m[1]);
+    queries.push([`dashboard:variable_${v.name}`, selector]);
+    const { labels } = checker.check(selector);
     assert(labels.has(m[2]), `the selector's series have no label ${m[2]}`);
     if (v.regex) new RegExp(v.regex.replace(/^\/(.*)\/[a-z]*$/, '$1'));
   });
@@ -247,7 +252,9 @@ for (const p of dashboard.panels) {
       assert(typeof t.expr === 'string' && t.expr, `${t.refId}: no expr`);
       let result;
       try {
-        result = checker.check(interpolate(t.expr));
+        const expr = interpolate(t.expr);
+        queries.push([`dashboard:panel_${p.id}_${t.refId}`, expr]);
+        result = checker.check(expr);
       } catch (e) {
         throw new Error(`${t.refId}: ${e.message}`);
       }
@@ -308,5 +315,9 @@ check('the checker accepts the Cluster derived from the Pod name and grouped by'
   assert(sorted(labels) === 'cluster, namespace', sorted(labels));
 });
 
+if (queriesPath) {
+  const rules = queries.map(([record, expr]) => ({ record, expr }));
+  fs.writeFileSync(queriesPath, yaml.dump({ groups: [{ name: 'dashboard-queries', rules }] }, { lineWidth: -1 }));
+}
 console.log(`monitoring.mjs: ${passed} checks passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);

@@ -6,7 +6,8 @@
 #      exporter does, keeping its Define answer and samples as JSON;
 #   2. renders manifests/monitoring with kubectl kustomize;
 #   3. monitoring.mjs checks both against that answer (see its header);
-#   4. promtool (Prometheus' rule tool) loads the rules and runs monitoring-rules.test.yaml.
+#   4. promtool (Prometheus' rule tool) loads the rules and the dashboard's queries and runs
+#      monitoring-rules.test.yaml.
 # Needs kubectl, node and npm (as check.sh), promtool (tools/install-deps.sh --tests), and the
 # built sidecar and stand-in:
 #   CNPGI_SIDECAR_BIN, CNPGI_STANDIN_BIN (meson sets them; default: build/ of this checkout).
@@ -75,13 +76,14 @@ fi
 
 echo "== monitoring.mjs"
 status=0
-node "$here/monitoring.mjs" "$root" "$tmp/scrape.json" "$tmp/monitoring.yaml" | tee "$tmp/report.txt" || status=1
+node "$here/monitoring.mjs" "$root" "$tmp/scrape.json" "$tmp/monitoring.yaml" "$tmp/dashboard-queries.yaml" |
+  tee "$tmp/report.txt" || status=1
 read -r passed failed < <(sed -nE 's/^monitoring.mjs: ([0-9]+) checks passed, ([0-9]+) failed$/\1 \2/p' "$tmp/report.txt")
 passed=${passed:-0}
 failed=${failed:-1}
 
-# Prometheus' own engine: the rule file as the Prometheus Operator hands it over, then the unit
-# tests of monitoring-rules.test.yaml (each alert firing, with its labels and rendered annotations,
+# Prometheus' own engine: the rule file as the Prometheus Operator hands it over, the dashboard's
+# queries (as recording rules), then the unit tests of monitoring-rules.test.yaml (each alert firing, with its labels and rendered annotations,
 # and not firing where it must not).
 echo "== promtool ($(promtool --version 2>&1 | head -n 1))"
 promtool_check() {  # promtool_check DESCRIPTION ARGS...
@@ -100,6 +102,7 @@ if command -v promtool >/dev/null; then
   node "$here/rule-groups.mjs" "$tmp/monitoring.yaml" >"$tmp/rules.yaml"
   cp "$here/monitoring-rules.test.yaml" "$tmp/"
   promtool_check "promtool check rules: the PrometheusRule's groups load in Prometheus" check rules rules.yaml
+  promtool_check "promtool check rules: every dashboard query parses in Prometheus" check rules dashboard-queries.yaml
   promtool_check "promtool test rules: tests/manifests/monitoring-rules.test.yaml" test rules monitoring-rules.test.yaml
 else
   echo "FAIL  promtool is not installed (tools/install-deps.sh --tests installs it)"
