@@ -1,6 +1,6 @@
 #!/bin/bash
 # The dashboard and alerts of manifests/monitoring checked against the metrics the real sidecar
-# exports (no API server, no Prometheus needed):
+# exports (no API server and no Prometheus server needed):
 #   1. starts the sidecar (a posix Archive, an empty PGDATA: no PostgreSQL is needed to define and
 #      collect metrics) and scrapes it once with the instance-manager stand-in, as CloudNativePG's
 #      exporter does, keeping its Define answer and samples as JSON;
