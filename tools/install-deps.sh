@@ -25,14 +25,28 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
-if ((${#missing[@]} == 0)); then
+# promtool, Prometheus' rule checker (tests/manifests/monitoring.sh), is taken out of Debian's
+# prometheus package without installing it: the package would also start a Prometheus server.
+need_promtool=0
+[[ ${1:-} == --tests ]] && ! command -v promtool >/dev/null && need_promtool=1
+if ((${#missing[@]} == 0 && need_promtool == 0)); then
   exit 0
 fi
 if [[ $(id -u) != 0 ]]; then
-  echo "missing packages: ${missing[*]} (run as root to install them)" >&2
+  echo "missing: ${missing[*]}$( ((need_promtool)) && echo ' promtool') (run as root to install them)" >&2
   exit 1
 fi
-echo "installing: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
-apt-get install -y -q --no-install-recommends "${missing[@]}"
+if ((${#missing[@]} > 0)); then
+  echo "installing: ${missing[*]}"
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+if ((need_promtool)); then
+  echo "installing: promtool (from the prometheus package) into /usr/local/bin"
+  unpack=$(mktemp -d)
+  (cd "$unpack" && apt-get download -q -o APT::Sandbox::User=root prometheus)
+  dpkg-deb -x "$unpack"/prometheus_*.deb "$unpack/root"
+  install -m 755 "$unpack/root/usr/bin/promtool" /usr/local/bin/promtool
+  rm -rf "$unpack"
+fi

@@ -74,12 +74,8 @@ cat >"$T/archives.json" <<JSON
 [{"metadata":{"name":"local","namespace":"default"},
   "spec":{"configuration":{"repositories":[{"type":"posix","destinationPath":"$T/repo"}],"compression":"lz4"}}}]
 JSON
-cat >"$T/cluster.json" <<'JSON'
-{"apiVersion":"postgresql.cnpg.io/v1","kind":"Cluster","metadata":{"name":"cluster-example","namespace":"default"},
- "spec":{"instances":1,"plugins":[{"name":"pgbackrest.cnpg.opera.com","parameters":{"pgbackrestObjectName":"local"}}]},
- "status":{"currentPrimary":"cluster-example-1","targetPrimary":"cluster-example-1"}}
-JSON
-chmod 644 "$T/archives.json" "$T/cluster.json"
+install -m 644 "$src/tests/fixtures/cluster-example.json" "$T/cluster.json"
+chmod 644 "$T/archives.json"
 runuser -u postgres -- env LD_LIBRARY_PATH="$lib" PGHOST="$T/pg" PGPORT=5432 \
   "$T/example-build/example-host" --socket-dir="$T/plugins" --pgdata="$T/pg/data" \
   --archives-file="$T/archives.json" --work-dir="$T/work" 2>"$T/host.log" &

@@ -22,17 +22,10 @@ root=$(cd "$here/../.." && pwd)
 cd "$root"
 start=$SECONDS
 
-for tool in kubectl node npm; do
-  if ! command -v "$tool" >/dev/null; then
-    echo "FAIL  $tool is not installed (needed for the manifests check)" >&2
-    exit 1
-  fi
-done
-
-if [[ ! -f $here/node_modules/.package-lock.json || $here/package-lock.json -nt $here/node_modules/.package-lock.json ]]; then
-  echo "installing npm packages (npm ci) in tests/manifests"
-  (cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
-fi
+# shellcheck source=tests/manifests/npm-packages.sh
+source "$here/npm-packages.sh"
+require_tools "the manifests check" kubectl node npm
+install_npm_packages
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -7,7 +7,8 @@
 //   cnpgi-instance-standin wal-restore --cluster-json=F [--rewind] %f %p
 //   cnpgi-instance-standin backup --cluster-json=F --backup-json=B    (prints the Backup status as JSON)
 //   cnpgi-instance-standin restore --cluster-json=F                   (prints restore_config and envs as JSON)
-//   cnpgi-instance-standin metrics --cluster-json=F                   (one scrape, Prometheus text on stdout)
+//   cnpgi-instance-standin metrics --cluster-json=F [--format=json]   (one scrape, Prometheus text on stdout;
+//                                                                      json: each plugin's definitions and samples)
 //   cnpgi-instance-standin handshake --cluster-json=F                 (prints what each plugin advertised as JSON)
 //
 // Environment as in the Pod: POD_NAME, PGDATA. CNPGI_STANDIN_CLUSTER_JSON and
@@ -55,6 +56,7 @@ struct Options {
   std::string pgdata;
   bool rewind = false;
   bool legacy = false;  // behave like CNPG <= 1.30: leave cnpg-i 0.6 fields unset
+  std::string format = "text";  // metrics: "text" (Prometheus exposition) or "json"
   std::vector<std::string> args;
 };
 
@@ -368,14 +370,32 @@ int Handshake(const Options& opt, const json& cluster) {
   return 0;
 }
 
+// The Prometheus type name of a definition's value type (0 when unset: the exporter refuses it).
+const char* TypeName(int type) {
+  switch (type) {
+    case cnpgi::metrics::v1::MetricType::TYPE_COUNTER:
+      return "counter";
+    case cnpgi::metrics::v1::MetricType::TYPE_GAUGE:
+      return "gauge";
+    case cnpgi::metrics::v1::MetricType::TYPE_UNTYPED:
+      return "untyped";
+    default:
+      return "";
+  }
+}
+
 // One scrape of the instance exporter (pkg/management/postgres/metrics/collector.go): Define and
 // Collect for each plugin with the Metrics service; a sample without a definition, a missing
-// value_type or a wrong number of label values fails that plugin's collection.
+// value_type or a wrong number of label values fails that plugin's collection. With --format=json
+// the answer is printed as the exporter registers it, {plugin: {definitions: [{name, help, type,
+// labels, const_labels}], samples: [{name, labels: {name: value}, value}]}}, for checks of what
+// dashboards and alerts may use (tests/manifests/monitoring.sh).
 int Metrics(const Options& opt, const json& cluster) {
   std::set<std::string> enabled;
   for (const auto& e : cluster["spec"].value("plugins", json::array()))
     if (Enabled(e)) enabled.insert(e.value("name", ""));
   int failures = 0;
+  json answer = json::object();
   for (const auto& p : LoadPlugins(opt, enabled)) {
     if (!p.services.count(id::PluginCapability::Service::TYPE_METRICS)) continue;
     auto stub = cnpgi::metrics::v1::Metrics::NewStub(p.channel);
@@ -393,8 +413,19 @@ int Metrics(const Options& opt, const json& cluster) {
       continue;
     }
     std::map<std::string, const cnpgi::metrics::v1::Metric*> by_name;
-    for (const auto& m : defined.metrics()) by_name[m.fq_name()] = &m;
+    json definitions = json::array();
+    for (const auto& m : defined.metrics()) {
+      by_name[m.fq_name()] = &m;
+      std::map<std::string, std::string> const_labels(m.const_labels().begin(), m.const_labels().end());
+      definitions.push_back(
+          {{"name", m.fq_name()},
+           {"help", m.help()},
+           {"type", TypeName(m.has_value_type() ? m.value_type().type() : 0)},
+           {"labels", std::vector<std::string>(m.variable_labels().begin(), m.variable_labels().end())},
+           {"const_labels", const_labels}});
+    }
     std::ostringstream text;
+    json samples = json::array();
     std::string error;
     for (const auto& c : collected.metrics()) {
       auto it = by_name.find(c.fq_name());
@@ -411,19 +442,27 @@ int Metrics(const Options& opt, const json& cluster) {
         error = c.fq_name() + ": wrong label count";
         break;
       }
+      json labels = json::object();
       text << c.fq_name();
-      for (int i = 0; i < c.variable_labels_size(); ++i)
+      for (int i = 0; i < c.variable_labels_size(); ++i) {
+        labels[m.variable_labels(i)] = c.variable_labels(i);
         text << (i ? "," : "{") << m.variable_labels(i) << "=\"" << c.variable_labels(i) << "\""
              << (i + 1 == c.variable_labels_size() ? "}" : "");
+      }
       text << " " << std::setprecision(17) << c.value() << "\n";
+      samples.push_back({{"name", c.fq_name()}, {"labels", labels}, {"value", c.value()}});
     }
     if (!error.empty()) {
       std::cerr << "standin: metrics of " << p.name << ": " << error << "\n";
       ++failures;
       continue;
     }
-    std::cout << text.str();
+    if (opt.format == "json")
+      answer[p.name] = {{"definitions", definitions}, {"samples", samples}};
+    else
+      std::cout << text.str();
   }
+  if (opt.format == "json") std::cout << answer.dump(2) << "\n";
   return failures ? 1 : 0;
 }
 
@@ -448,6 +487,8 @@ int main(int argc, char** argv) {
       opt.backup_json_path = *v;
     else if (auto v = val("--pgdata"))
       opt.pgdata = *v;
+    else if (auto v = val("--format"))
+      opt.format = *v;
     else if (a == "--rewind")
       opt.rewind = true;
     else if (a == "--legacy")
@@ -460,6 +501,7 @@ int main(int argc, char** argv) {
       opt.args.push_back(a);
   }
   if (opt.cluster_json_path.empty()) Fail("--cluster-json is required", 2);
+  if (opt.format != "text" && opt.format != "json") Fail("--format is text or json, not '" + opt.format + "'", 2);
   if (opt.pgdata.empty() && opt.command.rfind("wal-", 0) == 0) Fail("PGDATA is not set (use --pgdata)", 2);
   std::string text = ReadFile(opt.cluster_json_path);
   json cluster = json::parse(text, nullptr, false);
