@@ -1,7 +1,14 @@
 // ParseArchiveList on any bytes (the sidecar's CNPGI_PGBACKREST_ARCHIVES, the operator's list):
 // never crashes; every Archive accepted parses again from its own `definition`, which is what
-// the operator hands the sidecar, to the same Archive.
+// the operator hands the sidecar, to the same Archive, and renders a pgbackrest.conf whose
+// every line is a comment, a section or one option set once (no value can add an option).
 #include <nlohmann/json.hpp>
+
+#include <set>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_split.h"
+#include "pgbackrest/config_file.h"
 
 #include "config/archive.h"
 #include "fuzz_check.h"
@@ -27,7 +34,28 @@ bool SameRepository(const Repository& a, const Repository& b) {
          a.encryption_key == b.encryption_key && retention(a.retention) == retention(b.retention);
 }
 
+void CheckConfig(const Archive& archive) {
+  InstanceLocation instance;
+  instance.pgdata = "/pgdata";
+  instance.wal_push_processes = 2;
+  std::string text = RenderConfigText(archive, instance, "/work/archive");
+  std::set<std::string> keys;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    if (line.empty() || line.front() == '#') continue;
+    if (line.front() == '[') {
+      FUZZ_CHECK(line.back() == ']');
+      keys.clear();
+      continue;
+    }
+    auto eq = line.find('=');
+    FUZZ_CHECK(eq != absl::string_view::npos && eq > 0);
+    for (char c : line.substr(0, eq)) FUZZ_CHECK(absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '-');
+    FUZZ_CHECK(keys.insert(std::string(line.substr(0, eq))).second);
+  }
+}
+
 void CheckReparses(const Archive& archive) {
+  CheckConfig(archive);
   FUZZ_CHECK(!archive.name.empty());
   FUZZ_CHECK(!archive.repositories.empty() && archive.repositories.size() <= 4);
   auto again = ParseArchive(archive.definition);
