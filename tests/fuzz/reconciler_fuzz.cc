@@ -1,8 +1,10 @@
 // ReconcilerHooks Pre as CNPG calls it: the input is the reconciled resource's JSON, optionally
 // followed by "\n----\n" and the Cluster's JSON (else the resource is the Cluster too). Never a
-// crash; an answer is CONTINUE or a REQUEUE with its delay, an error only for a bad Cluster.
+// crash; an answer is CONTINUE or a REQUEUE with its delay, an error only for a resource that is
+// no JSON object or a Cluster that does not parse.
 #include "config/archive.h"
 #include "config/archive_catalog.h"
+#include "common/json.h"
 #include "config/cluster.h"
 #include "fuzz_check.h"
 #include "reconciler/archive_reconciler.h"
@@ -36,7 +38,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto pre = hooks.Pre({cluster, resource});
   if (!pre.ok()) {
     FUZZ_CHECK(absl::IsInvalidArgument(pre.status()));
-    FUZZ_CHECK(!ParseCluster(cluster).ok());
+    FUZZ_CHECK(!ParseJsonObject(resource, "resource").ok() || !ParseCluster(cluster).ok());
     return 0;
   }
   FUZZ_CHECK(pre->behavior == ReconcilerBehavior::kContinue || pre->behavior == ReconcilerBehavior::kRequeue);
