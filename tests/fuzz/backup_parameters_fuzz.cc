@@ -48,7 +48,7 @@ void CheckPluginParameters(const std::map<std::string, std::string>& parameters)
   auto view = ParseCluster(text);
   FUZZ_CHECK(view.ok());
   if (!view->archive) {
-    FUZZ_CHECK(!view->archive_problem.empty());
+    FUZZ_CHECK(!view->archive_problem.ok());
     return;
   }
   FUZZ_CHECK(view->archive->parameters == parameters);
