@@ -15,7 +15,8 @@ StaticArchiveCatalog Catalog() {
 
 std::string ClusterUsing(const std::string& archive) {
   return R"({"kind":"Cluster","metadata":{"name":"c","namespace":"default"},"spec":{"plugins":[
-    {"name":"pgbackrest.cnpg.opera.com","parameters":{"pgbackrestObjectName":")" + archive + R"("}}]}})";
+    {"name":"pgbackrest.cnpg.opera.com","parameters":{"pgbackrestObjectName":")" +
+         archive + R"("}}]}})";
 }
 
 }  // namespace

@@ -2,16 +2,16 @@
 // never crashes; every Archive accepted parses again from its own `definition`, which is what
 // the operator hands the sidecar, to the same Archive, and renders a pgbackrest.conf whose
 // every line is a comment, a section or one option set once (no value can add an option).
-#include <nlohmann/json.hpp>
-
 #include <set>
+
+#include <nlohmann/json.hpp>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_split.h"
-#include "pgbackrest/config_file.h"
 
 #include "config/archive.h"
 #include "fuzz_check.h"
+#include "pgbackrest/config_file.h"
 
 using namespace cnpgi_pgbackrest;
 using json = nlohmann::json;

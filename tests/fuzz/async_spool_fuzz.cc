@@ -1,12 +1,11 @@
 // The .ok file pgBackRest's async archive-push worker leaves for a segment: the input is its
 // content. Never a crash; the segment counts as stored; the warning is the text after the first
 // line, trimmed, and empty without one.
-#include <unistd.h>
-
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <unistd.h>
 
 #include "fuzz_check.h"
 #include "pgbackrest/async_spool.h"

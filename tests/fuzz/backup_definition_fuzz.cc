@@ -15,9 +15,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return 0;
   }
   FUZZ_CHECK(!backup->name.empty());
-  json rebuilt = {{"metadata", {{"name", backup->name}, {"uid", backup->uid}}},
-                  {"spec", {{"online", backup->online},
-                            {"onlineConfiguration", {{"immediateCheckpoint", backup->immediate_checkpoint}}}}}};
+  json rebuilt = {
+      {"metadata", {{"name", backup->name}, {"uid", backup->uid}}},
+      {"spec",
+       {{"online", backup->online}, {"onlineConfiguration", {{"immediateCheckpoint", backup->immediate_checkpoint}}}}}};
   auto again = ParseBackupObject(rebuilt.dump());
   FUZZ_CHECK(again.ok());
   FUZZ_CHECK(again->name == backup->name && again->uid == backup->uid);

@@ -1,10 +1,10 @@
 // Parameters, one "key=value" a line: as a Backup's pluginConfiguration.parameters (BackupFlags)
 // and as the Cluster's plugin parameters (ParseCluster). Never a crash; accepted Backup
 // parameters become exactly one known pgBackRest flag each; plugin parameters reach the view as given.
-#include <nlohmann/json.hpp>
-
 #include <map>
 #include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "backup/backup_options.h"
 #include "config/cluster.h"
@@ -37,8 +37,9 @@ void CheckBackupFlags(const std::map<std::string, std::string>& parameters) {
 }
 
 void CheckPluginParameters(const std::map<std::string, std::string>& parameters) {
-  json cluster = {{"metadata", {{"name", "cluster-example"}}},
-                  {"spec", {{"plugins", json::array({{{"name", std::string(kDefaultPluginName)}, {"parameters", parameters}}})}}}};
+  json cluster = {
+      {"metadata", {{"name", "cluster-example"}}},
+      {"spec", {{"plugins", json::array({{{"name", std::string(kDefaultPluginName)}, {"parameters", parameters}}})}}}};
   std::string text;
   try {
     text = cluster.dump();

@@ -37,10 +37,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   CheckUse(view->recovery_source, *view);
   CheckUse(view->replica_source, *view);
 
-  json rebuilt = {{"kind", "Cluster"},
-                  {"metadata", {{"name", view->name}, {"namespace", view->namespace_}, {"annotations", view->annotations}}},
-                  {"spec", view->spec},
-                  {"status", view->status}};
+  json rebuilt = {
+      {"kind", "Cluster"},
+      {"metadata", {{"name", view->name}, {"namespace", view->namespace_}, {"annotations", view->annotations}}},
+      {"spec", view->spec},
+      {"status", view->status}};
   auto again = ParseCluster(rebuilt.dump());
   FUZZ_CHECK(again.ok());
   FUZZ_CHECK(again->name == view->name && again->namespace_ == view->namespace_);

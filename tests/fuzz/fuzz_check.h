@@ -6,14 +6,15 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+
 #include "absl/strings/string_view.h"
 
-#define FUZZ_CHECK(cond)                                                                   \
-  do {                                                                                     \
-    if (!(cond)) {                                                                         \
+#define FUZZ_CHECK(cond)                                                                       \
+  do {                                                                                         \
+    if (!(cond)) {                                                                             \
       std::fprintf(stderr, "%s:%d: invariant does not hold: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                        \
-    }                                                                                      \
+      std::abort();                                                                            \
+    }                                                                                          \
   } while (0)
 
 inline absl::string_view FuzzText(const std::uint8_t* data, std::size_t size) {

@@ -2,9 +2,9 @@
 // followed by "\n----\n" and the Cluster's JSON (else the resource is the Cluster too). Never a
 // crash; an answer is CONTINUE or a REQUEUE with its delay, an error only for a resource that is
 // no JSON object or a Cluster that does not parse.
+#include "common/json.h"
 #include "config/archive.h"
 #include "config/archive_catalog.h"
-#include "common/json.h"
 #include "config/cluster.h"
 #include "fuzz_check.h"
 #include "reconciler/archive_reconciler.h"
