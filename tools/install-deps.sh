@@ -13,6 +13,8 @@ packages=(
 if [[ ${1:-} == --tests ]]; then
   # Ceph RGW: the S3 server the tests use (one throwaway node on loopback).
   packages+=(ceph-mon ceph-osd radosgw ceph-common)
+  # The sanitized build and the fuzz targets (tools/build-sanitized.sh): clang, its runtimes, lld.
+  packages+=(clang-14 libclang-rt-14-dev lld-14)
   # Offline manifest checks: kustomize (kubectl) and the Kubernetes schemas (node + npm packages).
   command -v node >/dev/null || packages+=(nodejs npm)
   command -v kubectl >/dev/null || packages+=(kubernetes-client)

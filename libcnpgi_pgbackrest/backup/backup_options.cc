@@ -4,6 +4,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/json.h"
 #include "common/text.h"
 
 namespace cnpgi_pgbackrest {
@@ -22,6 +23,20 @@ const std::vector<BackupOptionSpec>& BackupOptionSpecs() {
       {"expire-auto", OptionKind::kBool, {}, 0, 0, "expire old backups after this one"},
   };
   return specs;
+}
+
+absl::StatusOr<BackupObject> ParseBackupObject(const std::string& text) {
+  auto doc = ParseJsonObject(text, "backup definition");
+  if (!doc.ok()) return doc.status();
+  BackupObject b;
+  const nlohmann::json& meta = ObjectAt(*doc, "metadata");
+  b.name = StringAt(meta, "name");
+  b.uid = StringAt(meta, "uid");
+  if (b.name.empty()) return absl::InvalidArgumentError("backup definition has no metadata.name");
+  const nlohmann::json& spec = ObjectAt(*doc, "spec");
+  b.online = BoolAt(spec, "online", true);
+  b.immediate_checkpoint = BoolAt(ObjectAt(spec, "onlineConfiguration"), "immediateCheckpoint", false);
+  return b;
 }
 
 absl::StatusOr<std::vector<std::string>> BackupFlags(const std::map<std::string, std::string>& parameters) {

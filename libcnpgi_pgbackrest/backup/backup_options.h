@@ -24,6 +24,17 @@ struct BackupOptionSpec {
 // Every option accepted for `backup`, in a stable order.
 const std::vector<BackupOptionSpec>& BackupOptionSpecs();
 
+// What the plugin reads from the Backup object itself (BackupRequest.backup_definition).
+struct BackupObject {
+  std::string name;
+  std::string uid;
+  bool immediate_checkpoint = false;  // spec.onlineConfiguration.immediateCheckpoint
+  bool online = true;                 // spec.online
+};
+
+// Parses a Backup's JSON; fields of another type than expected are ignored, metadata.name is required.
+absl::StatusOr<BackupObject> ParseBackupObject(const std::string& text);
+
 // Validates parameters and turns them into --key=value flags; errors name the key and what is allowed.
 absl::StatusOr<std::vector<std::string>> BackupFlags(const std::map<std::string, std::string>& parameters);
 

@@ -26,3 +26,29 @@ TEST_CASE("Unknown or invalid Backup parameters are refused before anything runs
   // Secrets and repository options can never be set per backup.
   CHECK_FALSE(BackupFlags({{"repo1-cipher-pass", "x"}}).ok());
 }
+
+TEST_CASE("The Backup object: name, online and immediateCheckpoint; mistyped fields ignored, never thrown on") {
+  auto b = ParseBackupObject(R"({"metadata":{"name":"b1","uid":"u-1"},
+    "spec":{"online":true,"onlineConfiguration":{"immediateCheckpoint":true}}})");
+  REQUIRE(b.ok());
+  CHECK(b->name == "b1");
+  CHECK(b->uid == "u-1");
+  CHECK(b->online);
+  CHECK(b->immediate_checkpoint);
+  b = ParseBackupObject(R"({"metadata":{"name":"b2"},"spec":{"online":false}})");
+  REQUIRE(b.ok());
+  CHECK_FALSE(b->online);
+  CHECK_FALSE(b->immediate_checkpoint);
+  // Fields of other types than expected are ignored, never thrown on.
+  b = ParseBackupObject(R"({"metadata":{"name":"b3","uid":7},"spec":{"online":"no","onlineConfiguration":"x"}})");
+  REQUIRE(b.ok());
+  CHECK(b->uid.empty());
+  CHECK(b->online);
+  b = ParseBackupObject(R"({"metadata":{"name":"b4"},"spec":[1]})");
+  REQUIRE(b.ok());
+  for (const char* bad : {R"({"metadata":"x"})", R"({"metadata":{"name":5}})", R"({})", "[]", "{"}) {
+    auto r = ParseBackupObject(bad);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().code() == absl::StatusCode::kInvalidArgument);
+  }
+}

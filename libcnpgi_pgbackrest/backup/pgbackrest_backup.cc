@@ -16,27 +16,6 @@ namespace {
 
 using json = nlohmann::json;
 
-struct BackupObject {
-  std::string name;
-  std::string uid;
-  bool immediate_checkpoint = false;
-  bool online = true;
-};
-
-absl::StatusOr<BackupObject> ParseBackupObject(const std::string& text) {
-  auto doc = ParseJsonObject(text, "backup definition");
-  if (!doc.ok()) return doc.status();
-  BackupObject b;
-  const json& meta = ObjectAt(*doc, "metadata");
-  b.name = StringAt(meta, "name");
-  b.uid = StringAt(meta, "uid");
-  if (b.name.empty()) return absl::InvalidArgumentError("backup definition has no metadata.name");
-  const json& spec = ObjectAt(*doc, "spec");
-  b.online = BoolAt(spec, "online", true);
-  b.immediate_checkpoint = BoolAt(ObjectAt(spec, "onlineConfiguration"), "immediateCheckpoint", false);
-  return b;
-}
-
 }  // namespace
 
 absl::Status PgbackrestBackup::WaitForStopWal(const Stanza& stanza, const StanzaCatalog& catalog,

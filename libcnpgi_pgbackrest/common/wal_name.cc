@@ -40,7 +40,10 @@ std::optional<std::string> NextWalSegment(absl::string_view segment) {
   unsigned tli = 0, log = 0, seg = 0;
   std::string s(segment);
   if (std::sscanf(s.c_str(), "%8X%8X%8X", &tli, &log, &seg) != 3) return std::nullopt;
-  // 16 MiB segments: 256 per 4 GiB "log" file.
+  // 16 MiB segments: 256 per 4 GiB "log" file. A larger segment number is no 16 MiB segment's,
+  // and the last log file of a timeline has no successor: no guess then (found by fuzzing:
+  // seg FFFFFFFF wrapped to 0 and "next" sorted before the segment).
+  if (seg > 0xFF || (seg == 0xFF && log == 0xFFFFFFFF)) return std::nullopt;
   if (++seg > 0xFF) {
     seg = 0;
     ++log;

@@ -20,6 +20,12 @@ TEST_CASE("NextWalSegment crosses the 4 GiB boundary") {
   CHECK(NextWalSegment("000000010000000000000003") == "000000010000000000000004");
   CHECK(NextWalSegment("0000000100000000000000FF") == "000000010000000100000000");
   CHECK_FALSE(NextWalSegment("00000002.history"));
+  // No 16 MiB segment is numbered past FF in its log file, and the last one has no successor
+  // (tests/fuzz/wal_name_fuzz.cc found the wrap-around to a smaller name).
+  CHECK_FALSE(NextWalSegment("FFFFFFFFFFFFFFAFFFFFFFFF"));
+  CHECK_FALSE(NextWalSegment("000000010000000000000100"));
+  CHECK_FALSE(NextWalSegment("00000001FFFFFFFF000000FF"));
+  CHECK(NextWalSegment("00000001FFFFFFFE000000FF") == "00000001FFFFFFFF00000000");
 }
 
 TEST_CASE("CheckCleanAbsolutePath rejects relative and traversing paths") {

@@ -28,6 +28,21 @@ std::optional<uint64_t> ParseLsn(const std::string& lsn) {
   return (static_cast<uint64_t>(hi) << 32) | lo;
 }
 
+absl::StatusOr<json> StanzaOfInfoOutput(std::string output, const std::string& stanza) {
+  // A wrong cipher key makes pgBackRest quote decrypted bytes in status messages: not UTF-8.
+  std::string original = output.substr(0, 200);
+  for (char& ch : output) {
+    auto u = static_cast<unsigned char>(ch);
+    if (u >= 0x80 || (u < 0x20 && ch != '\n' && ch != '\t' && ch != '\r')) ch = '?';
+  }
+  auto doc = ParseJson(output, "pgbackrest info output");
+  if (!doc.ok() || !doc->is_array())
+    return absl::InternalError(absl::StrCat("pgbackrest info did not return a JSON array: ", original));
+  for (auto& s : *doc)
+    if (StringAt(s, "name") == stanza) return std::move(s);
+  return absl::NotFoundError(absl::StrCat("pgbackrest info has no stanza '", stanza, "'"));
+}
+
 absl::StatusOr<StanzaCatalog> ParseStanzaInfo(const json& stanza) {
   if (!stanza.is_object()) return absl::InternalError("pgbackrest info: stanza entry is not an object");
   StanzaCatalog c;

@@ -49,6 +49,10 @@ struct StanzaCatalog {
 // FAILED_PRECONDITION quoting the repositories' own errors (credentials, cipher key, network).
 absl::Status RequireReadable(const StanzaCatalog& catalog, const std::string& what);
 
+// The element for stanza of `pgbackrest info --output=json`'s array; INTERNAL when the output is not
+// such an array, NOT_FOUND when the stanza is missing from it.
+absl::StatusOr<nlohmann::json> StanzaOfInfoOutput(std::string output, const std::string& stanza);
+
 // Parses one element of the info array.
 absl::StatusOr<StanzaCatalog> ParseStanzaInfo(const nlohmann::json& stanza);
 

@@ -53,3 +53,21 @@ TEST_CASE("An unreadable stanza reports the repository's own error") {
   c->status_code = 2;
   CHECK(RequireReadable(*c, "x").ok());
 }
+
+TEST_CASE("StanzaOfInfoOutput picks the stanza from any info output without throwing") {
+  auto found = StanzaOfInfoOutput(R"([{"name":"other"},{"name":"main","status":{"code":0}}])", "main");
+  REQUIRE(found.ok());
+  CHECK((*found)["status"]["code"] == 0);
+  // Elements that are not objects, or whose name is not a string, are skipped, never thrown on.
+  found = StanzaOfInfoOutput(R"([1,"main",null,{"name":7},{"name":"main"}])", "main");
+  REQUIRE(found.ok());
+  CHECK(*found == nlohmann::json({{"name", "main"}}));
+  CHECK(StanzaOfInfoOutput(R"([{"name":7}])", "main").status().code() == absl::StatusCode::kNotFound);
+  auto not_array = StanzaOfInfoOutput("{\"name\":\"main\"}", "main");
+  CHECK(not_array.status().code() == absl::StatusCode::kInternal);
+  CHECK(std::string(not_array.status().message()).find("did not return a JSON array") != std::string::npos);
+  // Bytes a wrong cipher key decrypts into messages are not UTF-8: read as '?', not refused.
+  found = StanzaOfInfoOutput("[{\"name\":\"main\",\"status\":{\"message\":\"bad \xff\x01 key\"}}]", "main");
+  REQUIRE(found.ok());
+  CHECK((*found)["status"]["message"] == "bad ?? key");
+}

@@ -101,18 +101,7 @@ absl::StatusOr<nlohmann::json> Engine::Info(const Stanza& stanza, const std::fun
   auto result = Run(stanza, call);
   if (!result.ok()) return result.status();
   if (auto s = PgbackrestStatus(*result, "pgbackrest info"); !s.ok()) return s;
-  // A wrong cipher key makes pgBackRest quote decrypted bytes in status messages: not UTF-8.
-  std::string text = result->out;
-  for (char& ch : text) {
-    auto u = static_cast<unsigned char>(ch);
-    if (u >= 0x80 || (u < 0x20 && ch != '\n' && ch != '\t' && ch != '\r')) ch = '?';
-  }
-  auto doc = ParseJson(text, "pgbackrest info output");
-  if (!doc.ok() || !doc->is_array())
-    return absl::InternalError(absl::StrCat("pgbackrest info did not return a JSON array: ", result->out.substr(0, 200)));
-  for (const auto& s : *doc)
-    if (StringAt(s, "name") == stanza.use.stanza) return s;
-  return absl::NotFoundError(absl::StrCat("pgbackrest info has no stanza '", stanza.use.stanza, "'"));
+  return StanzaOfInfoOutput(std::move(result->out), stanza.use.stanza);
 }
 
 }  // namespace cnpgi_pgbackrest
