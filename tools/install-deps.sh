@@ -15,6 +15,8 @@ if [[ ${1:-} == --tests ]]; then
   packages+=(ceph-mon ceph-osd radosgw ceph-common)
   # The sanitized build and the fuzz targets (tools/build-sanitized.sh): clang, its runtimes, lld.
   packages+=(clang-14 libclang-rt-14-dev lld-14)
+  # The format check (tools/format.sh --check) with the project's .clang-format.
+  packages+=(clang-format)
   # Offline manifest checks: kustomize (kubectl) and the Kubernetes schemas (node + npm packages).
   command -v node >/dev/null || packages+=(nodejs npm)
   command -v kubectl >/dev/null || packages+=(kubernetes-client)
