@@ -1,5 +1,6 @@
 #include "absl/strings/string_view.h"
 #include "harness.h"
+#include "common/wal_name.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -144,6 +145,38 @@ std::string ReadFile(const std::string& path) {
 }
 
 bool FileExists(const std::string& path) { return access(path.c_str(), F_OK) == 0; }
+
+bool WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds limit, std::chrono::milliseconds step) {
+  auto until = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < until) {
+    if (done()) return true;
+    std::this_thread::sleep_for(step);
+  }
+  return done();
+}
+
+std::vector<ProcessInfo> FindProcesses(const std::vector<std::string>& needles) {
+  std::vector<ProcessInfo> out;
+  for (const auto& entry : ListDir("/proc")) {
+    if (entry.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::string cmdline = ReadFile("/proc/" + entry + "/cmdline");
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    if (!std::all_of(needles.begin(), needles.end(),
+                     [&](const std::string& n) { return cmdline.find(n) != std::string::npos; }))
+      continue;
+    // /proc/PID/stat: "pid (comm) state ppid ..."; comm may hold spaces, so read after the last ')'.
+    std::string stat = ReadFile("/proc/" + entry + "/stat");
+    auto paren = stat.rfind(')');
+    if (paren == std::string::npos) continue;
+    std::istringstream rest(stat.substr(paren + 1));
+    char state = 0;
+    pid_t ppid = 0;
+    rest >> state >> ppid;
+    if (state == 'Z' || state == 'X') continue;
+    out.push_back({static_cast<pid_t>(std::stol(entry)), ppid, cmdline});
+  }
+  return out;
+}
 
 std::vector<std::string> ListDir(const std::string& dir) {
   std::vector<std::string> out;
@@ -417,6 +450,62 @@ void ArchivingPrimary::StartSidecar() {
   REQUIRE_MESSAGE(sidecar->Start(&out), "sidecar did not start: " << out);
 }
 
+void ArchivingPrimary::KeepAllWal() {
+  pg.Sql("ALTER SYSTEM SET wal_keep_size = '8GB'");
+  pg.Sql("SELECT pg_reload_conf()");
+}
+
+std::string ArchivingPrimary::CurrentSegment() const {
+  return pg.Sql("SELECT pg_walfile_name(pg_current_wal_insert_lsn())");
+}
+
+std::string ArchiveFigures::Line(const std::string& label) const {
+  return "figures " + label + ": segments generated " + std::to_string(generated) + ", archived " +
+         std::to_string(archived) + ", restored " + std::to_string(restored) + ", lost " + std::to_string(lost);
+}
+
+ArchiveFigures AuditArchive(const ArchivingPrimary& p, const std::string& first, const std::string& last,
+                            const std::string& label) {
+  // A replica Pod: its data directory has the primary's pg_control (pgBackRest checks the system id).
+  std::string data = p.dir.MakeDir("audit-data");
+  p.dir.MakeDir("audit-data/pg_wal");
+  p.dir.MakeDir("audit-data/global");
+  p.dir.WriteFile("audit-data/global/pg_control", ReadFile(p.pg.pgdata() + "/global/pg_control"));
+  std::string plugins = p.dir.MakeDir("audit-plugins");
+  p.dir.WriteFile("audit-cluster.json", p.cluster.dump());
+  Sidecar restorer(Sidecar::Options{.plugins_dir = plugins,
+                                    .work_dir = p.dir.MakeDir("audit-work"),
+                                    .pgdata = data,
+                                    .archives_file = p.archives_file,
+                                    .pod_name = "cluster-example-2",
+                                    .env = p.sidecar_env});
+  std::string out;
+  REQUIRE_MESSAGE(restorer.Start(&out), "the restoring sidecar did not start: " << out);
+  auto done = p.pg.DoneFiles();
+  ArchiveFigures f;
+  for (std::string seg = first; seg <= last; seg = cnpgi_pgbackrest::NextWalSegment(seg).value()) {
+    ++f.generated;
+    if (!std::binary_search(done.begin(), done.end(), seg)) continue;
+    ++f.archived;
+    std::string original = p.pg.pgdata() + "/pg_wal/" + seg;
+    REQUIRE_MESSAGE(FileExists(original), seg << " is no longer in pg_wal (call KeepAllWal before the test's WAL)");
+    std::string dest = data + "/pg_wal/RECOVERYXLOG";
+    std::filesystem::remove(dest);
+    auto r = RunAsPostgres({Programs::Get().standin, "wal-restore", "--cluster-json=" + (p.dir / "audit-cluster.json"),
+                            "--plugins-dir=" + plugins, "--pgdata=" + data, seg, "pg_wal/RECOVERYXLOG"},
+                           {"POD_NAME=cluster-example-2"});
+    if (r.exit_code == 0 && FileExists(dest) && ReadFile(dest) == ReadFile(original)) {
+      ++f.restored;
+    } else {
+      ++f.lost;
+      f.lost_segments.push_back(seg);
+      MESSAGE(seg << " is archived for PostgreSQL but not restored identical: " << r.err);
+    }
+  }
+  std::cout << f.Line(label) << std::endl;
+  return f;
+}
+
 std::string ArchivingPrimary::Diagnostics() const {
   return "--- sidecar log ---\n" + sidecar->Log() + "\n--- postgres log ---\n" + pg.LogText();
 }
@@ -482,6 +571,57 @@ std::string S3Service::GetObjectPrefix(const std::string& object_key, int bytes)
                 key + ":" + secret, "-H", kEmptySha256, url});
   REQUIRE_MESSAGE(r.exit_code == 0, "S3 get failed: " << r.err);
   return r.out.substr(0, static_cast<std::size_t>(bytes));
+}
+
+// --- a private RGW ---------------------------------------------------------------
+
+PrivateRgw::PrivateRgw() {
+  RequireService(FileExists("/usr/bin/radosgw") && FileExists("/usr/bin/ceph-mon"),
+                 "Ceph RGW (radosgw, ceph-mon; tools/install-deps.sh --tests installs them)");
+  char tmpl[] = "/tmp/cnpgi-it-private-rgw-XXXXXX";
+  REQUIRE(mkdtemp(tmpl) != nullptr);
+  dir_ = tmpl;
+  ports_env_ = {"RGW_PORT=" + std::to_string(FreeTcpPort()), "RGW_MON_PORT=" + std::to_string(FreeTcpPort()),
+                "RGW_MON_V1_PORT=" + std::to_string(FreeTcpPort())};
+  auto r = Script({"start", dir_});
+  REQUIRE_MESSAGE(r.exit_code == 0, "a private RGW did not start: " << r.err);
+  // DIR/env: `export CNPGI_TEST_S3_NAME=value` lines.
+  std::map<std::string, std::string> env;
+  std::istringstream lines(ReadFile(dir_ + "/env"));
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.rfind("export ", 0) != 0) continue;
+    auto eq = line.find('=');
+    env[line.substr(7, eq - 7)] = line.substr(eq + 1);
+  }
+  service_.endpoint = env["CNPGI_TEST_S3_ENDPOINT"];
+  service_.port = std::stoi(env["CNPGI_TEST_S3_PORT"]);
+  service_.bucket = env["CNPGI_TEST_S3_BUCKET"];
+  service_.region = env["CNPGI_TEST_S3_REGION"];
+  service_.key = env["CNPGI_TEST_S3_KEY"];
+  service_.secret = env["CNPGI_TEST_S3_SECRET"];
+  service_.ca_file = env["CNPGI_TEST_S3_CA_FILE"];
+}
+
+PrivateRgw::~PrivateRgw() { Script({"stop", dir_, Env("CNPGI_KEEP_SCRATCH") == "1" ? "" : "--purge"}); }
+
+ProcessResult PrivateRgw::Script(const std::vector<std::string>& args) const {
+  std::vector<std::string> argv = {"env"};
+  argv.insert(argv.end(), ports_env_.begin(), ports_env_.end());
+  argv.push_back(std::string(CNPGI_SOURCE_DIR) + "/tests/services/rgw.sh");
+  for (const auto& a : args)
+    if (!a.empty()) argv.push_back(a);
+  return Run(argv, std::chrono::minutes(3));
+}
+
+void PrivateRgw::StopGateway() {
+  auto r = Script({"stop-gateway", dir_});
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+}
+
+void PrivateRgw::StartGateway() {
+  auto r = Script({"start-gateway", dir_});
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
 }
 
 // --- fixtures -----------------------------------------------------------------
