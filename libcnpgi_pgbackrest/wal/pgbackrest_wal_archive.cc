@@ -178,6 +178,7 @@ absl::Status PgbackrestWalArchive::ArchiveOnce(const WalArchiveRequest& request)
   if (MustCheckEmpty(request, *cluster)) {
     // The first WAL of a new cluster: nothing may reach the stanza before this push succeeds, or a
     // retry of it would find WAL there and fail for good. So no push-ahead until then.
+    absl::MutexLock first_push(&first_push_mu_);
     if (auto s = engine_->RequireEmptyArchive(*stanza, request.cancelled); !s.ok()) return s;
     if (auto s = Push(*stanza, path, /*async=*/false, request.cancelled); !s.ok()) return s;
     unlink(MarkerPath(*engine_).c_str());

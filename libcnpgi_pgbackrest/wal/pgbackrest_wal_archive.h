@@ -70,6 +70,9 @@ class PgbackrestWalArchive : public WalArchive {
   std::atomic<std::uint64_t> archived_{0}, failed_{0}, dropped_{0};
   std::atomic<int64_t> last_archived_unix_{0}, last_failed_unix_{0};
   absl::Mutex armed_mu_;
+  // One empty-archive check and first push at a time: concurrent pushes of one segment race on
+  // pgBackRest's temporary file name (FileMoveError), and a later call must see the first one's WAL.
+  absl::Mutex first_push_mu_;
   std::string armed_identity_ ABSL_GUARDED_BY(armed_mu_);
 };
 
