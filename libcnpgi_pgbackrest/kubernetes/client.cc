@@ -56,6 +56,15 @@ absl::StatusOr<nlohmann::json> KubernetesClient::MergePatch(const std::string& p
   return Request("PATCH", path, patch.dump(), "application/merge-patch+json");
 }
 
+absl::StatusOr<nlohmann::json> KubernetesClient::Create(const std::string& collection_path,
+                                                        const nlohmann::json& object) const {
+  return Request("POST", collection_path, object.dump(), "application/json");
+}
+
+absl::StatusOr<nlohmann::json> KubernetesClient::Replace(const std::string& path, const nlohmann::json& object) const {
+  return Request("PUT", path, object.dump(), "application/json");
+}
+
 absl::StatusOr<nlohmann::json> KubernetesClient::Request(const std::string& method, const std::string& path,
                                                          const std::string& body,
                                                          const std::string& content_type) const {
