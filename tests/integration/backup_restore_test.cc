@@ -21,27 +21,6 @@ struct Source : ArchivingPrimary {
 
   void Insert(int batch) { pg.Sql("INSERT INTO events SELECT " + std::to_string(batch) + ", g FROM generate_series(1, 50) g"); }
 
-  // CNPG's Backup flow: returns the status CNPG would write, or the error.
-  ProcessResult TakeBackup(const std::string& name, const json& parameters, const json& cluster_override = json()) {
-    json backup = {{"apiVersion", "postgresql.cnpg.io/v1"},
-                   {"kind", "Backup"},
-                   {"metadata", {{"name", name}, {"namespace", "default"}, {"uid", "uid-" + name}}},
-                   {"spec",
-                    {{"cluster", {{"name", "cluster-example"}}},
-                     {"method", "plugin"},
-                     {"target", "primary"},
-                     {"pluginConfiguration", {{"name", "pgbackrest.cnpg.opera.com"}, {"parameters", parameters}}}}}};
-    dir.WriteFile(name + ".json", backup.dump());
-    std::string cfile = cluster_file;
-    if (!cluster_override.is_null()) {
-      dir.WriteFile(name + "-cluster.json", cluster_override.dump());
-      cfile = dir / (name + "-cluster.json");
-    }
-    return RunAsPostgres({Programs::Get().standin, "backup", "--cluster-json=" + cfile, "--plugins-dir=" + plugins,
-                          "--backup-json=" + (dir / (name + ".json"))},
-                         {"POD_NAME=cluster-example-1"});
-  }
-
   json Backup(const std::string& name, const json& parameters) {
     auto r = TakeBackup(name, parameters);
     REQUIRE_MESSAGE(r.exit_code == 0, r.err << sidecar->Log());

@@ -279,6 +279,15 @@ bool Postgres::WaitArchived(std::chrono::seconds limit) {
   return ReadyFiles().empty();
 }
 
+bool Postgres::WaitArchivedThrough(const std::string& segment, std::chrono::seconds limit) {
+  return WaitUntil(
+      [&] {
+        auto done = DoneFiles();
+        return std::find(done.begin(), done.end(), segment) != done.end() && ReadyFiles().empty();
+      },
+      limit);
+}
+
 // --- Daemon -------------------------------------------------------------------
 
 Daemon::Daemon(std::vector<std::string> argv, std::string log, const std::string& ready_text) {
@@ -299,9 +308,9 @@ Daemon::Daemon(std::vector<std::string> argv, std::string log, const std::string
   REQUIRE_MESSAGE(ReadFile(log).find(ready_text) != std::string::npos, argv[0] << " did not start:\n" << ReadFile(log));
 }
 
-void Daemon::Stop() {
+void Daemon::Stop(int sig) {
   if (pid_ <= 0) return;
-  kill(pid_, SIGTERM);
+  kill(pid_, sig);
   waitpid(pid_, nullptr, 0);
   pid_ = -1;
 }
@@ -457,6 +466,27 @@ void ArchivingPrimary::KeepAllWal() {
 
 std::string ArchivingPrimary::CurrentSegment() const {
   return pg.Sql("SELECT pg_walfile_name(pg_current_wal_insert_lsn())");
+}
+
+ProcessResult ArchivingPrimary::TakeBackup(const std::string& name, const json& parameters,
+                                           const json& cluster_override) {
+  json backup = {{"apiVersion", "postgresql.cnpg.io/v1"},
+                 {"kind", "Backup"},
+                 {"metadata", {{"name", name}, {"namespace", "default"}, {"uid", "uid-" + name}}},
+                 {"spec",
+                  {{"cluster", {{"name", "cluster-example"}}},
+                   {"method", "plugin"},
+                   {"target", "primary"},
+                   {"pluginConfiguration", {{"name", "pgbackrest.cnpg.opera.com"}, {"parameters", parameters}}}}}};
+  dir.WriteFile(name + ".json", backup.dump());
+  std::string cfile = cluster_file;
+  if (!cluster_override.is_null()) {
+    dir.WriteFile(name + "-cluster.json", cluster_override.dump());
+    cfile = dir / (name + "-cluster.json");
+  }
+  return RunAsPostgres({Programs::Get().standin, "backup", "--cluster-json=" + cfile, "--plugins-dir=" + plugins,
+                        "--backup-json=" + (dir / (name + ".json"))},
+                       {"POD_NAME=cluster-example-1"});
 }
 
 std::string ArchiveFigures::Line(const std::string& label) const {

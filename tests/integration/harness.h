@@ -90,6 +90,9 @@ class Postgres {
   void NudgeArchiver() { SwitchWal(); }
   // Waits until no .ready file is left (bounded); true when drained.
   bool WaitArchived(std::chrono::seconds limit);
+  // Waits until segment is .done and no .ready file is left: PostgreSQL marks a switched segment
+  // .ready only once it is written out, so an empty archive_status alone may come too early.
+  bool WaitArchivedThrough(const std::string& segment, std::chrono::seconds limit);
   std::vector<std::string> ReadyFiles() const;
   std::vector<std::string> DoneFiles() const;
 
@@ -111,7 +114,8 @@ class Daemon {
  public:
   Daemon(std::vector<std::string> argv, std::string log, const std::string& ready_text);
   ~Daemon() { Stop(); }
-  void Stop();
+  // Sends sig (SIGTERM: a clean stop; SIGKILL: a crash) and reaps the program.
+  void Stop(int sig = 15);
 
  private:
   pid_t pid_ = -1;
@@ -166,6 +170,9 @@ class ArchivingPrimary {
   void KeepAllWal();
   // The name of the segment PostgreSQL is writing now.
   std::string CurrentSegment() const;
+  // CNPG's Backup flow through the stand-in (a Backup object named name with these plugin
+  // parameters): the status CNPG would write as JSON on stdout, or the error.
+  ProcessResult TakeBackup(const std::string& name, const json& parameters, const json& cluster_override = json());
   std::string Diagnostics() const;
 
   ScratchDir dir;

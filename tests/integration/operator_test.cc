@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <fstream>
 #include <set>
 #include <thread>
@@ -57,8 +58,12 @@ struct OperatorHost {
   int port = FreeTcpPort();
   std::unique_ptr<Daemon> daemon;
 
-  OperatorHost() {
-    MakeCertificates(dir.path());
+  // A replica of the same Deployment mounts the same TLS Secrets: pass the first host.
+  explicit OperatorHost(const OperatorHost* same_secrets = nullptr) {
+    if (same_secrets)
+      Openssl(dir.path(), "cp " + same_secrets->dir.path() + "/*.crt " + same_secrets->dir.path() + "/*.key .");
+    else
+      MakeCertificates(dir.path());
     dir.WriteFile("archives.json", R"([{"metadata":{"name":"minio-store","namespace":"default"},"spec":{"configuration":{
       "repositories":[{"bucket":"backups","endpointURL":"minio:9000","encryption":"aes-256-cbc",
         "encryptionKey":{"name":"minio","key":"ENCRYPTION_KEY"},
@@ -288,4 +293,51 @@ TEST_CASE("TLS 1.3 only, and a rotated server certificate is served without a re
   CHECK(serial_before != serial_after);
   id::GetPluginMetadataResponse meta;
   CHECK(Metadata(host.Channel("client2"), &meta).ok());
+}
+
+TEST_CASE("Two replicas of the operator Deployment both serve CNPG-I, and one killed does not interrupt the other") {
+  OperatorHost first;
+  OperatorHost second(&first);
+  // CNPG's operator keeps one channel to the Service; either replica may be behind it.
+  auto survivor = second.Channel("client");
+  auto victim = first.Channel("client");
+  id::GetPluginMetadataResponse meta;
+  REQUIRE_MESSAGE(Metadata(victim, &meta).ok(), ReadFile(first.dir / "operator.log"));
+  REQUIRE_MESSAGE(Metadata(survivor, &meta).ok(), ReadFile(second.dir / "operator.log"));
+
+  // The survivor keeps answering lifecycle calls in a loop while the other replica is SIGKILLed.
+  lc::OperatorLifecycleRequest evaluate;
+  evaluate.mutable_operation_type()->set_type(lc::OperatorOperationType::TYPE_EVALUATE);
+  evaluate.set_cluster_definition(kCluster);
+  evaluate.set_object_definition(Fixture("instance-pod.json"));
+  std::atomic<bool> stop{false};
+  std::atomic<int> calls{0}, after_kill{0};
+  std::atomic<bool> killed{false};
+  std::vector<std::string> failures;
+  std::thread loop([&] {
+    auto lifecycle = lc::OperatorLifecycle::NewStub(survivor);
+    while (!stop) {
+      grpc::ClientContext ctx;
+      ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+      lc::OperatorLifecycleResponse patched;
+      auto s = lifecycle->LifecycleHook(&ctx, evaluate, &patched);
+      if (!s.ok() || patched.json_patch().empty()) failures.push_back(std::to_string(s.error_code()) + " " + s.error_message());
+      ++calls;
+      if (killed) ++after_kill;
+    }
+  });
+  REQUIRE(WaitUntil([&] { return calls >= 20; }, std::chrono::seconds(60), std::chrono::milliseconds(10)));
+  first.daemon->Stop(SIGKILL);
+  killed = true;
+  // The killed replica is gone for good; a new channel to it is refused.
+  CHECK_FALSE(Metadata(first.Channel("client"), &meta).ok());
+  bool kept_on = WaitUntil([&] { return after_kill >= 100; }, std::chrono::seconds(120), std::chrono::milliseconds(10));
+  stop = true;
+  loop.join();
+  CHECK(kept_on);
+  CHECK_MESSAGE(failures.empty(), failures.size() << " failed calls, the first: " << (failures.empty() ? "" : failures[0]));
+  MESSAGE(calls.load() << " lifecycle calls answered by the survivor, " << after_kill.load()
+                       << " after the other replica was killed");
+  CHECK(Metadata(survivor, &meta).ok());
+  CHECK(Metadata(second.Channel("client"), &meta).ok());
 }
