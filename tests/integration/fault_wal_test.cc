@@ -219,7 +219,7 @@ TEST_CASE("Wrong S3 credentials during a WAL burst, then fixed: archiving resume
                             std::chrono::seconds(120)),
                   p.Diagnostics());
   auto done = p.pg.DoneFiles();
-  for (const auto& seg : held) CHECK_MESSAGE(!std::binary_search(done.begin(), done.end(), seg), seg << " .done with a wrong key");
+  for (const auto& seg : held) CHECK_MESSAGE(std::count(done.begin(), done.end(), seg) == 0, seg << " .done with a wrong key");
   CHECK(p.sidecar->Log().find("not-the-secret-key-of-this-user") == std::string::npos);
 
   p.RestartWithSecret(p.s3.secret);
@@ -272,7 +272,7 @@ TEST_CASE("A full repository disk, then space freed: archiving resumes, nothing 
   auto done = p.pg.DoneFiles();
   auto copies = PosixCopies(repo);
   for (const auto& seg : held) {
-    CHECK_MESSAGE(!std::binary_search(done.begin(), done.end(), seg), seg << " .done on a full disk");
+    CHECK_MESSAGE(std::count(done.begin(), done.end(), seg) == 0, seg << " .done on a full disk");
     CHECK_MESSAGE(copies[seg] == 0, seg << " in the repository while .ready");
   }
   std::string log = p.sidecar->Log();

@@ -20,6 +20,7 @@
 #include <fstream>
 #include <iostream>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <filesystem>
 #include <thread>
@@ -282,8 +283,10 @@ bool Postgres::WaitArchived(std::chrono::seconds limit) {
 bool Postgres::WaitArchivedThrough(const std::string& segment, std::chrono::seconds limit) {
   return WaitUntil(
       [&] {
+        // .ready first: a mark renamed between the two listings is then seen as .done.
+        if (!ReadyFiles().empty()) return false;
         auto done = DoneFiles();
-        return std::find(done.begin(), done.end(), segment) != done.end() && ReadyFiles().empty();
+        return std::find(done.begin(), done.end(), segment) != done.end();
       },
       limit);
 }
@@ -511,11 +514,15 @@ ArchiveFigures AuditArchive(const ArchivingPrimary& p, const std::string& first,
                                     .env = p.sidecar_env});
   std::string out;
   REQUIRE_MESSAGE(restorer.Start(&out), "the restoring sidecar did not start: " << out);
-  auto done = p.pg.DoneFiles();
+  auto listed = p.pg.DoneFiles();
+  std::set<std::string> done(listed.begin(), listed.end());  // the listing is sorted by mark, not by name
   ArchiveFigures f;
   for (std::string seg = first; seg <= last; seg = cnpgi_pgbackrest::NextWalSegment(seg).value()) {
     ++f.generated;
-    if (!std::binary_search(done.begin(), done.end(), seg)) continue;
+    if (!done.count(seg)) {
+      MESSAGE(seg << " is not archived for PostgreSQL (no .done mark)");
+      continue;
+    }
     ++f.archived;
     std::string original = p.pg.pgdata() + "/pg_wal/" + seg;
     REQUIRE_MESSAGE(FileExists(original), seg << " is no longer in pg_wal (call KeepAllWal before the test's WAL)");
