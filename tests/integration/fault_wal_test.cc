@@ -130,7 +130,6 @@ std::map<std::string, int> PosixCopies(const std::string& repo) {
 TEST_CASE("The object store stopped for 30 seconds during a WAL burst, then started again: nothing lost") {
   S3Primary p("fault-rgw-down");
   std::string first = ArchiveFirstSegment(p);
-  int failed_before = std::stoi(p.pg.Sql("SELECT failed_count FROM pg_stat_archiver"));
   std::size_t backlog_in_outage = 0;
   {
     WalBurst burst(p.pg, std::chrono::milliseconds(700));
@@ -144,9 +143,9 @@ TEST_CASE("The object store stopped for 30 seconds during a WAL burst, then star
     REQUIRE(WaitUntil([&] { return burst.segments() >= after_restart + 3; }, std::chrono::seconds(60)));
     CHECK(burst.errors() == 0);
   }
-  // The outage was real: PostgreSQL could not archive while the store was down.
+  // The outage was real: PostgreSQL could not archive while the store was down. (Its archive_command
+  // may just wait: pgBackRest retries the store within --wal-timeout, so failed_count may not move.)
   CHECK_MESSAGE(backlog_in_outage >= 5, backlog_in_outage << " segments waiting at the end of the outage");
-  CHECK(std::stoi(p.pg.Sql("SELECT failed_count FROM pg_stat_archiver")) > failed_before);
   DrainAndAudit(p, first, "rgw stopped 30 s");
 }
 
