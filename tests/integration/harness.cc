@@ -622,6 +622,7 @@ PrivateRgw::PrivateRgw() {
                 "RGW_MON_V1_PORT=" + std::to_string(FreeTcpPort())};
   auto r = Script({"start", dir_});
   REQUIRE_MESSAGE(r.exit_code == 0, "a private RGW did not start: " << r.err);
+  std::cerr << r.err;  // rgw.sh's closing line says how long the start took
   // DIR/env: `export CNPGI_TEST_S3_NAME=value` lines.
   std::map<std::string, std::string> env;
   std::istringstream lines(ReadFile(dir_ + "/env"));
@@ -640,15 +641,25 @@ PrivateRgw::PrivateRgw() {
   service_.ca_file = env["CNPGI_TEST_S3_CA_FILE"];
 }
 
-PrivateRgw::~PrivateRgw() { Script({"stop", dir_, Env("CNPGI_KEEP_SCRATCH") == "1" ? "" : "--purge"}); }
+// No assertion here: a program-wide instance is destroyed after the test run has ended.
+PrivateRgw::~PrivateRgw() {
+  RunProcess({.argv = ScriptArgv({"stop", dir_, Env("CNPGI_KEEP_SCRATCH") == "1" ? "" : "--purge"}),
+              .env = InheritedEnvironment(),
+              .timeout = std::chrono::minutes(1)})
+      .IgnoreError();
+}
 
-ProcessResult PrivateRgw::Script(const std::vector<std::string>& args) const {
+std::vector<std::string> PrivateRgw::ScriptArgv(const std::vector<std::string>& args) const {
   std::vector<std::string> argv = {"env"};
   argv.insert(argv.end(), ports_env_.begin(), ports_env_.end());
   argv.push_back(std::string(CNPGI_SOURCE_DIR) + "/tests/services/rgw.sh");
   for (const auto& a : args)
     if (!a.empty()) argv.push_back(a);
-  return Run(argv, std::chrono::minutes(3));
+  return argv;
+}
+
+ProcessResult PrivateRgw::Script(const std::vector<std::string>& args) const {
+  return Run(ScriptArgv(args), std::chrono::minutes(3));
 }
 
 void PrivateRgw::StopGateway() {

@@ -232,6 +232,7 @@ class PrivateRgw {
   void StartGateway();
 
  private:
+  std::vector<std::string> ScriptArgv(const std::vector<std::string>& args) const;
   ProcessResult Script(const std::vector<std::string>& args) const;
   std::string dir_;
   std::vector<std::string> ports_env_;
