@@ -4,6 +4,7 @@
 
 #include <signal.h>
 
+#include <regex>
 #include <thread>
 
 #include "harness.h"
@@ -62,9 +63,20 @@ TEST_CASE("pgbackrest backup killed mid-copy: the Backup fails cleanly, the next
     argv.insert(argv.end(), args.begin(), args.end());
     return RunAsPostgres(argv);
   };
-  auto verify = with({"--log-level-console=info", "verify"});
+  auto verify = with({"--output=text", "--verbose", "verify"});
   CHECK_MESSAGE(verify.exit_code == 0, verify.out << verify.err);
   CHECK_MESSAGE(verify.out.find("ERROR") == std::string::npos, verify.out);
+  // It checked something: the stanza is ok, every WAL it checked is valid, and so is the backup.
+  CHECK_MESSAGE(verify.out.find("status: ok") != std::string::npos, verify.out);
+  std::smatch wal;
+  REQUIRE_MESSAGE(std::regex_search(verify.out, wal, std::regex("total WAL checked: ([0-9]+), total valid WAL: ([0-9]+)")),
+                  verify.out);
+  CHECK(wal[1] == wal[2]);
+  CHECK(std::stoi(wal[1]) > 0);
+  if (next.exit_code == 0)
+    CHECK_MESSAGE(verify.out.find("backup: " + json::parse(next.out)["backupId"].get<std::string>() + ", status: valid") !=
+                      std::string::npos,
+                  verify.out);
   auto info = with({"info", "--output=json"});
   REQUIRE(info.exit_code == 0);
   json stanza = json::parse(info.out)[0];
