@@ -11,14 +11,15 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+
 #include "kubernetes/client.h"
 
 namespace cnpgi_pgbackrest {
 
 struct LeaseOptions {
-  std::string namespace_name;  // the operator's own namespace (RBAC allows leases there only)
-  std::string name;            // the Lease, one per kind of work
-  std::string identity;        // holderIdentity: the Pod name
+  std::string namespace_name;         // the operator's own namespace (RBAC allows leases there only)
+  std::string name;                   // the Lease, one per kind of work
+  std::string identity;               // holderIdentity: the Pod name
   std::chrono::seconds duration{15};  // leaseDurationSeconds
 };
 
@@ -26,7 +27,8 @@ class LeaderLease {
  public:
   using Clock = std::chrono::steady_clock;
   // The client must outlive this object; now is replaceable for tests of expiry.
-  LeaderLease(const KubernetesClient* client, LeaseOptions options, std::function<Clock::time_point()> now = Clock::now);
+  LeaderLease(const KubernetesClient* client, LeaseOptions options,
+              std::function<Clock::time_point()> now = Clock::now);
 
   // One election round; call it every duration/3 or so. Creates the Lease when it does not exist,
   // renews it while held, and takes it over once its holder has left it unrenewed for its
@@ -53,7 +55,7 @@ class LeaderLease {
   const KubernetesClient* client_;
   LeaseOptions options_;
   std::function<Clock::time_point()> now_;
-  nlohmann::json observed_spec_;  // the Lease record as last read
+  nlohmann::json observed_spec_;     // the Lease record as last read
   Clock::time_point observed_at_{};  // when observed_spec_ last changed, on this clock
   bool held_ = false;
   Clock::time_point renewed_at_{};

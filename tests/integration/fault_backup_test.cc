@@ -1,28 +1,33 @@
 // `pgbackrest backup` killed in the middle of copying a large table: the Backup fails cleanly, the
 // next Backup succeeds at once (no worker left holding the backup lock), and the repository verifies.
-#include <doctest/doctest.h>
-
-#include <signal.h>
-
 #include <regex>
+#include <signal.h>
 #include <thread>
+
+#include <doctest/doctest.h>
 
 #include "harness.h"
 
 using namespace cnpgi_it;
 
-TEST_CASE("pgbackrest backup killed mid-copy: the Backup fails cleanly, the next one succeeds at once, the repository verifies") {
+TEST_CASE(
+    "pgbackrest backup killed mid-copy: the Backup fails cleanly, the next one succeeds at once, the repository "
+    "verifies") {
   ArchivingPrimary p("fault-backup", "local");
   p.KeepAllWal();
   std::string first = p.CurrentSegment();
   // ~130 MB of poorly compressible rows: gzip level 9 copies them for several seconds.
-  p.pg.Sql("CREATE TABLE big AS SELECT g AS id, md5(g::text) || md5((g * 7)::text) || md5(random()::text) AS payload "
-           "FROM generate_series(1, 1000000) g");
+  p.pg.Sql(
+      "CREATE TABLE big AS SELECT g AS id, md5(g::text) || md5((g * 7)::text) || md5(random()::text) AS payload "
+      "FROM generate_series(1, 1000000) g");
   std::string config = "--config=" + p.work + "/local/pgbackrest.conf";
 
   ProcessResult killed;
   std::thread backup([&] {
-    killed = p.TakeBackup("backup-killed", {{"type", "full"}, {"start-fast", "y"}, {"compress-type", "gz"}, {"compress-level", "9"},
+    killed = p.TakeBackup("backup-killed", {{"type", "full"},
+                                            {"start-fast", "y"},
+                                            {"compress-type", "gz"},
+                                            {"compress-level", "9"},
                                             {"process-max", "1"}});
   });
   // The main pgbackrest backup process of this sidecar, once its local worker copies files.
@@ -69,13 +74,14 @@ TEST_CASE("pgbackrest backup killed mid-copy: the Backup fails cleanly, the next
   // It checked something: the stanza is ok, every WAL it checked is valid, and so is the backup.
   CHECK_MESSAGE(verify.out.find("status: ok") != std::string::npos, verify.out);
   std::smatch wal;
-  REQUIRE_MESSAGE(std::regex_search(verify.out, wal, std::regex("total WAL checked: ([0-9]+), total valid WAL: ([0-9]+)")),
-                  verify.out);
+  REQUIRE_MESSAGE(
+      std::regex_search(verify.out, wal, std::regex("total WAL checked: ([0-9]+), total valid WAL: ([0-9]+)")),
+      verify.out);
   CHECK(wal[1] == wal[2]);
   CHECK(std::stoi(wal[1]) > 0);
   if (next.exit_code == 0)
-    CHECK_MESSAGE(verify.out.find("backup: " + json::parse(next.out)["backupId"].get<std::string>() + ", status: valid") !=
-                      std::string::npos,
+    CHECK_MESSAGE(verify.out.find("backup: " + json::parse(next.out)["backupId"].get<std::string>() +
+                                  ", status: valid") != std::string::npos,
                   verify.out);
   auto info = with({"info", "--output=json"});
   REQUIRE(info.exit_code == 0);

@@ -2,24 +2,22 @@
 // credentials, a full repository disk, a storm of calls for one segment. Each test ends with the
 // same audit: every segment PostgreSQL considers archived is restored byte for byte through a
 // replica's sidecar, and one line reports "segments generated, archived, restored, lost".
-#include <doctest/doctest.h>
-
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
 #include <signal.h>
+#include <thread>
+#include <unistd.h>
+
+#include <doctest/doctest.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-
-#include <algorithm>
-#include <atomic>
-#include <filesystem>
-#include <map>
-#include <random>
-#include <thread>
 
 #include "harness.h"
 #include "sidecar_client.h"
@@ -103,7 +101,8 @@ PrivateRgw& Rgw() {
 // A primary archiving to the encrypted S3 Archive "rgw" on the private RGW.
 struct S3Primary : ArchivingPrimary {
   explicit S3Primary(const std::string& label, const S3Service& s3 = Rgw().service())
-      : ArchivingPrimary(label, "rgw", S3Archive("rgw", s3, UniquePath(label), s3.port), SecretEnv(s3, s3.secret, kCipher)),
+      : ArchivingPrimary(label, "rgw", S3Archive("rgw", s3, UniquePath(label), s3.port),
+                         SecretEnv(s3, s3.secret, kCipher)),
         s3(s3) {}
   void RestartWithSecret(const std::string& secret) {
     sidecar_env = SecretEnv(s3, secret, kCipher);
@@ -193,8 +192,11 @@ TEST_CASE("The sidecar killed during a synchronous push and during an async work
     p.pg.SwitchWal();
   }
   p.StartSidecar();
-  bool worker_seen = WaitUntil([&] { return !FindProcesses({config, "archive-push:async"}).empty(); },
-                               std::chrono::seconds(60), std::chrono::milliseconds(2));
+  bool worker_seen = WaitUntil(
+      [&] {
+        return !FindProcesses({config, "archive-push:async"}).empty();
+      },
+      std::chrono::seconds(60), std::chrono::milliseconds(2));
   REQUIRE_MESSAGE(worker_seen, "no async worker seen\n" << p.Diagnostics());
   p.sidecar->Kill(SIGKILL);
   std::this_thread::sleep_for(std::chrono::seconds(1));
@@ -214,11 +216,13 @@ TEST_CASE("Wrong S3 credentials during a WAL burst, then fixed: archiving resume
   std::vector<std::string> held;
   for (int i = 0; i < 5; ++i) held.push_back(p.pg.SwitchWal());
   // PostgreSQL tries and is refused: the segments stay .ready, none .done.
-  REQUIRE_MESSAGE(WaitUntil([&] { return std::stoi(p.pg.Sql("SELECT failed_count FROM pg_stat_archiver")) > failed_before; },
-                            std::chrono::seconds(120)),
-                  p.Diagnostics());
+  REQUIRE_MESSAGE(
+      WaitUntil([&] { return std::stoi(p.pg.Sql("SELECT failed_count FROM pg_stat_archiver")) > failed_before; },
+                std::chrono::seconds(120)),
+      p.Diagnostics());
   auto done = p.pg.DoneFiles();
-  for (const auto& seg : held) CHECK_MESSAGE(std::count(done.begin(), done.end(), seg) == 0, seg << " .done with a wrong key");
+  for (const auto& seg : held)
+    CHECK_MESSAGE(std::count(done.begin(), done.end(), seg) == 0, seg << " .done with a wrong key");
   CHECK(p.sidecar->Log().find("not-the-secret-key-of-this-user") == std::string::npos);
 
   p.RestartWithSecret(p.s3.secret);
@@ -264,9 +268,10 @@ TEST_CASE("A full repository disk, then space freed: archiving resumes, nothing 
     p.pg.Sql("INSERT INTO burst SELECT g, md5(random()::text) || md5(random()::text) FROM generate_series(1, 40000) g");
     held.push_back(p.pg.SwitchWal());
   }
-  REQUIRE_MESSAGE(WaitUntil([&] { return std::stoi(p.pg.Sql("SELECT failed_count FROM pg_stat_archiver")) > failed_before; },
-                            std::chrono::seconds(120)),
-                  p.Diagnostics());
+  REQUIRE_MESSAGE(
+      WaitUntil([&] { return std::stoi(p.pg.Sql("SELECT failed_count FROM pg_stat_archiver")) > failed_before; },
+                std::chrono::seconds(120)),
+      p.Diagnostics());
   // While the disk is full no held segment is acknowledged, and none sits in the repository.
   auto done = p.pg.DoneFiles();
   auto copies = PosixCopies(repo);
@@ -331,6 +336,7 @@ TEST_CASE("Sixteen concurrent Archive calls for the same segment: each OK or a c
   CHECK(PosixCopies(p.repo)[seg] == 1);
   // PostgreSQL's own call for it is OK (an identical segment is already archived).
   SetArchiveCommand(p, true);
-  DrainAndAudit(p, first, std::string("16 concurrent Archive calls, ") + (new_stanza ? "new stanza" : "existing stanza"));
+  DrainAndAudit(p, first,
+                std::string("16 concurrent Archive calls, ") + (new_stanza ? "new stanza" : "existing stanza"));
   CHECK(PosixCopies(p.repo)[seg] == 1);
 }

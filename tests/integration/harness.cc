@@ -1,31 +1,32 @@
-#include "absl/strings/string_view.h"
 #include "harness.h"
-#include "common/wal_name.h"
-
-#include <arpa/inet.h>
-#include <dirent.h>
-#include <fcntl.h>
-#include <grp.h>
-#include <netinet/in.h>
-#include <pwd.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <dirent.h>
+#include <fcntl.h>
+#include <filesystem>
 #include <fstream>
+#include <grp.h>
 #include <iostream>
+#include <pwd.h>
 #include <regex>
 #include <set>
+#include <signal.h>
 #include <sstream>
-#include <filesystem>
 #include <thread>
+#include <unistd.h>
 
+#include <arpa/inet.h>
 #include <doctest/doctest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "absl/strings/string_view.h"
+
+#include "common/wal_name.h"
 
 namespace cnpgi_it {
 namespace {
@@ -193,7 +194,9 @@ std::vector<std::string> ListDir(const std::string& dir) {
 // --- Postgres -----------------------------------------------------------------
 
 Postgres::Postgres(const ScratchDir& dir, std::string name)
-    : pgdata_(dir / (name + "-data")), socket_dir_(dir.MakeDir(name + "-sock")), log_(dir / (name + ".log")),
+    : pgdata_(dir / (name + "-data")),
+      socket_dir_(dir.MakeDir(name + "-sock")),
+      log_(dir / (name + ".log")),
       port_(FreeTcpPort()) {
   dir.WriteFile(name + ".log", "");
 }
@@ -320,9 +323,7 @@ void Daemon::Stop(int sig) {
 
 // --- Sidecar ------------------------------------------------------------------
 
-Sidecar::Sidecar(Options options) : options_(std::move(options)) {
-  log_path_ = options_.work_dir + ".log";
-}
+Sidecar::Sidecar(Options options) : options_(std::move(options)) { log_path_ = options_.work_dir + ".log"; }
 
 Sidecar::~Sidecar() { Kill(SIGTERM); }
 
@@ -393,8 +394,8 @@ bool Sidecar::Start(std::string* output) {
       if (output) *output = Log();
       return false;
     }
-    auto probe = RunAsPostgres({Programs::Get().sidecar, "probe", "--plugin-path=" + options_.plugins_dir,
-                                "--probe-timeout=1s"});
+    auto probe = RunAsPostgres(
+        {Programs::Get().sidecar, "probe", "--plugin-path=" + options_.plugins_dir, "--probe-timeout=1s"});
     if (probe.exit_code == 0) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
@@ -436,8 +437,8 @@ ArchivingPrimary::ArchivingPrimary(const std::string& label, const std::string& 
   WriteArchives(archive.is_null() ? PosixArchive(archive_name, repo) : archive);
   WriteCluster();
   pg.InitDb();
-  pg.Configure({"archive_mode = on",
-                "archive_command = '" + ArchiveCommand(cluster_file, plugins, "cluster-example-1") + "'"});
+  pg.Configure(
+      {"archive_mode = on", "archive_command = '" + ArchiveCommand(cluster_file, plugins, "cluster-example-1") + "'"});
   StartSidecar();
   pg.Start();
 }
@@ -586,8 +587,8 @@ std::vector<std::string> S3Service::ListKeys(const std::string& prefix) const {
   std::vector<std::string> keys;
   std::string token;
   for (int page = 0; page < 100; ++page) {
-    std::string url = "https://" + endpoint + ":" + std::to_string(port) + "/" + bucket +
-                      "?" + (token.empty() ? "" : "continuation-token=" + UrlEncode(token) + "&") +
+    std::string url = "https://" + endpoint + ":" + std::to_string(port) + "/" + bucket + "?" +
+                      (token.empty() ? "" : "continuation-token=" + UrlEncode(token) + "&") +
                       "list-type=2&prefix=" + UrlEncode(prefix);
     auto r = Run({"curl", "-sS", "--fail", "--cacert", ca_file, "--aws-sigv4", "aws:amz:" + region + ":s3", "--user",
                   key + ":" + secret, "-H", kEmptySha256, url});
@@ -675,45 +676,43 @@ void PrivateRgw::StartGateway() {
 // --- fixtures -----------------------------------------------------------------
 
 json ClusterJson(const std::string& name, const std::string& archive, const std::string& pod) {
-  return json{
-      {"apiVersion", "postgresql.cnpg.io/v1"},
-      {"kind", "Cluster"},
-      {"metadata",
-       {{"name", name},
-        {"namespace", "default"},
-        {"uid", "8f4a6f1e-1f3c-4a5e-9d1e-2b7c3d4e5f60"},
-        {"generation", 1},
-        {"creationTimestamp", "2026-11-21T06:00:00Z"},
-        {"annotations", json::object()}}},
-      {"spec",
-       {{"instances", 1},
-        {"imageName", "ghcr.io/cloudnative-pg/postgresql:15"},
-        {"postgresUID", 26},
-        {"postgresGID", 26},
-        {"primaryUpdateStrategy", "unsupervised"},
-        {"primaryUpdateMethod", "restart"},
-        {"logLevel", "info"},
-        {"enableSuperuserAccess", false},
-        {"plugins",
-         json::array({{{"name", "pgbackrest.cnpg.opera.com"},
-                       {"enabled", true},
-                       {"isWALArchiver", true},
-                       {"parameters", {{"pgbackrestObjectName", archive}}}}})},
-        {"storage", {{"size", "1Gi"}, {"resizeInUseVolumes", true}}},
-        {"postgresql", {{"parameters", {{"archive_timeout", "5min"}}}}}}},
-      {"status",
-       {{"instances", 1},
-        {"readyInstances", 1},
-        {"currentPrimary", pod},
-        {"targetPrimary", pod},
-        {"timelineID", 1},
-        {"phase", "Cluster in healthy state"},
-        {"latestGeneratedNode", 1},
-        {"pluginStatus",
-         json::array({{{"name", "pgbackrest.cnpg.opera.com"},
-                       {"version", "0.1.0"},
-                       {"capabilities", json::array({"TYPE_LIFECYCLE_SERVICE", "TYPE_RECONCILER_HOOKS"})},
-                       {"walCapabilities", json::array({"TYPE_ARCHIVE_WAL", "TYPE_RESTORE_WAL"})}}})}}}};
+  return json{{"apiVersion", "postgresql.cnpg.io/v1"},
+              {"kind", "Cluster"},
+              {"metadata",
+               {{"name", name},
+                {"namespace", "default"},
+                {"uid", "8f4a6f1e-1f3c-4a5e-9d1e-2b7c3d4e5f60"},
+                {"generation", 1},
+                {"creationTimestamp", "2026-11-21T06:00:00Z"},
+                {"annotations", json::object()}}},
+              {"spec",
+               {{"instances", 1},
+                {"imageName", "ghcr.io/cloudnative-pg/postgresql:15"},
+                {"postgresUID", 26},
+                {"postgresGID", 26},
+                {"primaryUpdateStrategy", "unsupervised"},
+                {"primaryUpdateMethod", "restart"},
+                {"logLevel", "info"},
+                {"enableSuperuserAccess", false},
+                {"plugins", json::array({{{"name", "pgbackrest.cnpg.opera.com"},
+                                          {"enabled", true},
+                                          {"isWALArchiver", true},
+                                          {"parameters", {{"pgbackrestObjectName", archive}}}}})},
+                {"storage", {{"size", "1Gi"}, {"resizeInUseVolumes", true}}},
+                {"postgresql", {{"parameters", {{"archive_timeout", "5min"}}}}}}},
+              {"status",
+               {{"instances", 1},
+                {"readyInstances", 1},
+                {"currentPrimary", pod},
+                {"targetPrimary", pod},
+                {"timelineID", 1},
+                {"phase", "Cluster in healthy state"},
+                {"latestGeneratedNode", 1},
+                {"pluginStatus",
+                 json::array({{{"name", "pgbackrest.cnpg.opera.com"},
+                               {"version", "0.1.0"},
+                               {"capabilities", json::array({"TYPE_LIFECYCLE_SERVICE", "TYPE_RECONCILER_HOOKS"})},
+                               {"walCapabilities", json::array({"TYPE_ARCHIVE_WAL", "TYPE_RESTORE_WAL"})}}})}}}};
 }
 
 json S3Archive(const std::string& name, const S3Service& s3, const std::string& path, int port) {
@@ -743,13 +742,13 @@ std::vector<std::string> SecretEnv(const S3Service& s3, const std::string& secre
 }
 
 json PosixArchive(const std::string& name, const std::string& path) {
-  return json{{"apiVersion", "pgbackrest.cnpg.opera.com/v1"},
-              {"kind", "Archive"},
-              {"metadata", {{"name", name}, {"namespace", "default"}}},
-              {"spec",
-               {{"configuration",
-                 {{"repositories", json::array({{{"type", "posix"}, {"destinationPath", path}}})},
-                  {"compression", "lz4"}}}}}};
+  return json{
+      {"apiVersion", "pgbackrest.cnpg.opera.com/v1"},
+      {"kind", "Archive"},
+      {"metadata", {{"name", name}, {"namespace", "default"}}},
+      {"spec",
+       {{"configuration",
+         {{"repositories", json::array({{{"type", "posix"}, {"destinationPath", path}}})}, {"compression", "lz4"}}}}}};
 }
 
 std::map<std::string, double> Scrape(const ArchivingPrimary& primary, const std::string& pod) {

@@ -1,8 +1,6 @@
 // Integration-test harness: real PostgreSQL 15, pgBackRest, the sidecar host and the CNPG stand-in.
 #pragma once
 
-#include <sys/types.h>
-
 #include <chrono>
 #include <functional>
 #include <map>
@@ -12,6 +10,7 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+#include <sys/types.h>
 
 #include "common/process.h"
 
