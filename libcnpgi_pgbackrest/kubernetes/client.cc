@@ -1,14 +1,15 @@
 #include "kubernetes/client.h"
 
-#include <curl/curl.h>
-
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 
+#include <curl/curl.h>
+
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+
 #include "common/json.h"
 
 namespace cnpgi_pgbackrest {
@@ -21,14 +22,22 @@ size_t Collect(char* data, size_t size, size_t n, void* out) {
 
 absl::StatusCode CodeForHttp(long http) {
   switch (http) {
-    case 400: return absl::StatusCode::kInvalidArgument;
-    case 401: return absl::StatusCode::kUnauthenticated;
-    case 403: return absl::StatusCode::kPermissionDenied;
-    case 404: return absl::StatusCode::kNotFound;
-    case 409: return absl::StatusCode::kAborted;
-    case 422: return absl::StatusCode::kInvalidArgument;
-    case 429: return absl::StatusCode::kResourceExhausted;
-    default: return http >= 500 ? absl::StatusCode::kUnavailable : absl::StatusCode::kUnknown;
+    case 400:
+      return absl::StatusCode::kInvalidArgument;
+    case 401:
+      return absl::StatusCode::kUnauthenticated;
+    case 403:
+      return absl::StatusCode::kPermissionDenied;
+    case 404:
+      return absl::StatusCode::kNotFound;
+    case 409:
+      return absl::StatusCode::kAborted;
+    case 422:
+      return absl::StatusCode::kInvalidArgument;
+    case 429:
+      return absl::StatusCode::kResourceExhausted;
+    default:
+      return http >= 500 ? absl::StatusCode::kUnavailable : absl::StatusCode::kUnknown;
   }
 }
 
@@ -52,8 +61,18 @@ absl::StatusOr<nlohmann::json> KubernetesClient::Get(const std::string& path) co
   return Request("GET", path, "", "");
 }
 
-absl::StatusOr<nlohmann::json> KubernetesClient::MergePatch(const std::string& path, const nlohmann::json& patch) const {
+absl::StatusOr<nlohmann::json> KubernetesClient::MergePatch(const std::string& path,
+                                                            const nlohmann::json& patch) const {
   return Request("PATCH", path, patch.dump(), "application/merge-patch+json");
+}
+
+absl::StatusOr<nlohmann::json> KubernetesClient::Create(const std::string& collection_path,
+                                                        const nlohmann::json& object) const {
+  return Request("POST", collection_path, object.dump(), "application/json");
+}
+
+absl::StatusOr<nlohmann::json> KubernetesClient::Replace(const std::string& path, const nlohmann::json& object) const {
+  return Request("PUT", path, object.dump(), "application/json");
 }
 
 absl::StatusOr<nlohmann::json> KubernetesClient::Request(const std::string& method, const std::string& path,
@@ -93,8 +112,8 @@ absl::StatusOr<nlohmann::json> KubernetesClient::Request(const std::string& meth
 
   std::string what = absl::StrCat(method, " ", path);
   if (rc == CURLE_OPERATION_TIMEDOUT)
-    return absl::DeadlineExceededError(absl::StrCat("Kubernetes API ", what, ": no answer within ",
-                                                    config_.timeout.count(), " ms"));
+    return absl::DeadlineExceededError(
+        absl::StrCat("Kubernetes API ", what, ": no answer within ", config_.timeout.count(), " ms"));
   if (rc != CURLE_OK)
     return absl::UnavailableError(absl::StrCat("Kubernetes API ", what, ": ", curl_easy_strerror(rc)));
   auto doc = ParseJson(response, absl::StrCat("Kubernetes API ", what, ": the answer"));

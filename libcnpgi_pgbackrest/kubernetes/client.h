@@ -1,4 +1,4 @@
-// A small Kubernetes API client: in-cluster configuration, GET and PATCH of namespaced objects.
+// A small Kubernetes API client: in-cluster configuration, GET, POST, PUT and PATCH of namespaced objects.
 #pragma once
 
 #include <chrono>
@@ -29,6 +29,11 @@ class KubernetesClient {
   absl::StatusOr<nlohmann::json> Get(const std::string& path) const;
   // PATCH with a merge patch (application/merge-patch+json).
   absl::StatusOr<nlohmann::json> MergePatch(const std::string& path, const nlohmann::json& patch) const;
+  // POST of a new object to its collection; an existing name is ABORTED (HTTP 409 AlreadyExists).
+  absl::StatusOr<nlohmann::json> Create(const std::string& collection_path, const nlohmann::json& object) const;
+  // PUT of a whole object. Its metadata.resourceVersion is a precondition: a stale one is ABORTED
+  // (HTTP 409 Conflict), so read-modify-write never overwrites another writer's change.
+  absl::StatusOr<nlohmann::json> Replace(const std::string& path, const nlohmann::json& object) const;
 
  private:
   absl::StatusOr<nlohmann::json> Request(const std::string& method, const std::string& path, const std::string& body,

@@ -1,9 +1,9 @@
 #include "wal/pgbackrest_wal_archive.h"
 
-#include <sys/stat.h>
+#include <algorithm>
 #include <unistd.h>
 
-#include <algorithm>
+#include <sys/stat.h>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
@@ -11,9 +11,10 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
-#include "common/text.h"
+
 #include "common/files.h"
 #include "common/log.h"
+#include "common/text.h"
 #include "common/wal_name.h"
 
 namespace cnpgi_pgbackrest {
@@ -102,8 +103,8 @@ absl::Status PgbackrestWalArchive::Push(const Stanza& stanza, const std::string&
                                         const std::function<bool()>& cancelled) {
   std::string name = path.substr(path.rfind('/') + 1);
   std::string what = absl::StrCat("archiving ", name, " to ", Describe(stanza.use));
-  PgbackrestCall push{.command = "archive-push", .args = {path}, .timeout = engine_->options().wal_timeout,
-                      .cancelled = cancelled};
+  PgbackrestCall push{
+      .command = "archive-push", .args = {path}, .timeout = engine_->options().wal_timeout, .cancelled = cancelled};
   // The async worker only pushes what PostgreSQL marked .ready (and asserts otherwise): the
   // scheduler asks for async only for such files.
   if (engine_->options().instance.wal_push_processes > 0 && !async) push.options.push_back("--no-archive-async");
@@ -148,8 +149,8 @@ absl::Status PgbackrestWalArchive::Archive(const WalArchiveRequest& request) {
 }
 
 PgbackrestWalArchive::Stats PgbackrestWalArchive::stats() const {
-  return {archived_.load(), failed_.load(), scheduler_.pushes_started(false), scheduler_.pushes_started(true),
-          scheduler_.marked_done(), dropped_.load(), last_archived_unix_.load(), last_failed_unix_.load()};
+  return {archived_.load(),         failed_.load(),  scheduler_.pushes_started(false), scheduler_.pushes_started(true),
+          scheduler_.marked_done(), dropped_.load(), last_archived_unix_.load(),       last_failed_unix_.load()};
 }
 
 absl::Status PgbackrestWalArchive::ArchiveOnce(const WalArchiveRequest& request) {
@@ -178,6 +179,7 @@ absl::Status PgbackrestWalArchive::ArchiveOnce(const WalArchiveRequest& request)
   if (MustCheckEmpty(request, *cluster)) {
     // The first WAL of a new cluster: nothing may reach the stanza before this push succeeds, or a
     // retry of it would find WAL there and fail for good. So no push-ahead until then.
+    absl::MutexLock first_push(&first_push_mu_);
     if (auto s = engine_->RequireEmptyArchive(*stanza, request.cancelled); !s.ok()) return s;
     if (auto s = Push(*stanza, path, /*async=*/false, request.cancelled); !s.ok()) return s;
     unlink(MarkerPath(*engine_).c_str());

@@ -1,15 +1,16 @@
 // WAL archive through `pgbackrest archive-push`.
 #pragma once
 
-#include "absl/strings/string_view.h"
 #include <atomic>
 #include <cstdint>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
-#include "pgbackrest/engine.h"
+
 #include "cnpgi_pgbackrest/wal/wal_archive.h"
+#include "pgbackrest/engine.h"
 #include "wal/wal_push_scheduler.h"
 
 namespace cnpgi_pgbackrest {
@@ -26,8 +27,8 @@ std::string LastArchiveCallFile(const std::string& work_dir);
 class PgbackrestWalArchive : public WalArchive {
  public:
   struct Options {
-    int parallel = 1;   // synchronous pushes at once
-    bool ahead = true;  // push on the .ready mark instead of waiting for the Archive call
+    int parallel = 1;       // synchronous pushes at once
+    bool ahead = true;      // push on the .ready mark instead of waiting for the Archive call
     bool mark_done = true;  // mark other stored segments .done during a call (WalPushScheduler)
   };
   PgbackrestWalArchive(Engine* engine, Options options);
@@ -39,13 +40,13 @@ class PgbackrestWalArchive : public WalArchive {
   void Resume();
 
   struct Stats {
-    std::uint64_t archived = 0;        // Archive calls answered OK
-    std::uint64_t failed = 0;          // Archive calls answered with an error
-    std::uint64_t pushes_sync = 0;     // pgBackRest pushes started, push-ahead included
+    std::uint64_t archived = 0;     // Archive calls answered OK
+    std::uint64_t failed = 0;       // Archive calls answered with an error
+    std::uint64_t pushes_sync = 0;  // pgBackRest pushes started, push-ahead included
     std::uint64_t pushes_async = 0;
-    std::uint64_t marked_done = 0;     // stored segments marked .done, never asked for by PostgreSQL
-    std::uint64_t dropped = 0;         // segments pgBackRest dropped past archive-push-queue-max
-    int64_t last_archived_unix = 0;    // 0: none since the sidecar started
+    std::uint64_t marked_done = 0;   // stored segments marked .done, never asked for by PostgreSQL
+    std::uint64_t dropped = 0;       // segments pgBackRest dropped past archive-push-queue-max
+    int64_t last_archived_unix = 0;  // 0: none since the sidecar started
     int64_t last_failed_unix = 0;
   };
   Stats stats() const;
@@ -70,6 +71,9 @@ class PgbackrestWalArchive : public WalArchive {
   std::atomic<std::uint64_t> archived_{0}, failed_{0}, dropped_{0};
   std::atomic<int64_t> last_archived_unix_{0}, last_failed_unix_{0};
   absl::Mutex armed_mu_;
+  // One empty-archive check and first push at a time: concurrent pushes of one segment race on
+  // pgBackRest's temporary file name (FileMoveError), and a later call must see the first one's WAL.
+  absl::Mutex first_push_mu_;
   std::string armed_identity_ ABSL_GUARDED_BY(armed_mu_);
 };
 

@@ -1,9 +1,9 @@
 // Backups through CNPG's Backup flow and recoveries through the restore hooks, with every
 // recovery target, on real PostgreSQL 15 + pgBackRest 2.45 (posix repository).
-#include <doctest/doctest.h>
-
 #include <filesystem>
 #include <thread>
+
+#include <doctest/doctest.h>
 
 #include "harness.h"
 
@@ -19,27 +19,8 @@ struct Source : ArchivingPrimary {
     pg.Sql("CREATE TABLE events(batch int, id int)");
   }
 
-  void Insert(int batch) { pg.Sql("INSERT INTO events SELECT " + std::to_string(batch) + ", g FROM generate_series(1, 50) g"); }
-
-  // CNPG's Backup flow: returns the status CNPG would write, or the error.
-  ProcessResult TakeBackup(const std::string& name, const json& parameters, const json& cluster_override = json()) {
-    json backup = {{"apiVersion", "postgresql.cnpg.io/v1"},
-                   {"kind", "Backup"},
-                   {"metadata", {{"name", name}, {"namespace", "default"}, {"uid", "uid-" + name}}},
-                   {"spec",
-                    {{"cluster", {{"name", "cluster-example"}}},
-                     {"method", "plugin"},
-                     {"target", "primary"},
-                     {"pluginConfiguration", {{"name", "pgbackrest.cnpg.opera.com"}, {"parameters", parameters}}}}}};
-    dir.WriteFile(name + ".json", backup.dump());
-    std::string cfile = cluster_file;
-    if (!cluster_override.is_null()) {
-      dir.WriteFile(name + "-cluster.json", cluster_override.dump());
-      cfile = dir / (name + "-cluster.json");
-    }
-    return RunAsPostgres({Programs::Get().standin, "backup", "--cluster-json=" + cfile, "--plugins-dir=" + plugins,
-                          "--backup-json=" + (dir / (name + ".json"))},
-                         {"POD_NAME=cluster-example-1"});
+  void Insert(int batch) {
+    pg.Sql("INSERT INTO events SELECT " + std::to_string(batch) + ", g FROM generate_series(1, 50) g");
   }
 
   json Backup(const std::string& name, const json& parameters) {
@@ -80,12 +61,13 @@ struct Recovery {
     cluster["spec"].erase("plugins");  // recovery only: it does not archive
     cluster["spec"]["bootstrap"] = {{"recovery", {{"source", "origin"}}}};
     if (!target.is_null()) cluster["spec"]["bootstrap"]["recovery"]["recoveryTarget"] = target;
-    cluster["spec"]["externalClusters"] = json::array(
-        {{{"name", "origin"},
-          {"plugin",
-           {{"name", "pgbackrest.cnpg.opera.com"},
-            {"parameters", {{"pgbackrestObjectName", "local"}, {"stanza", "cluster-example"}}}}}}});
-    cluster["status"] = {{"phase", "Setting up primary"}, {"currentPrimary", ""}, {"targetPrimary", "cluster-restore-1"}};
+    cluster["spec"]["externalClusters"] =
+        json::array({{{"name", "origin"},
+                      {"plugin",
+                       {{"name", "pgbackrest.cnpg.opera.com"},
+                        {"parameters", {{"pgbackrestObjectName", "local"}, {"stanza", "cluster-example"}}}}}}});
+    cluster["status"] = {
+        {"phase", "Setting up primary"}, {"currentPrimary", ""}, {"targetPrimary", "cluster-restore-1"}};
     for (auto& [k, v] : spec_extra.items()) cluster["spec"][k] = v;
     if (sidecar_env.empty()) sidecar_env = src.sidecar_env;
     flags.push_back("--instance-manager=" + Programs::Get().standin);
@@ -105,8 +87,9 @@ struct Recovery {
 
   // CNPG's `instance restore`: the restore hook; returns its output or error.
   ProcessResult RestoreHook() {
-    return RunAsPostgres({Programs::Get().standin, "restore", "--cluster-json=" + cluster_file, "--plugins-dir=" + plugins},
-                         {"POD_NAME=cluster-restore-1"});
+    return RunAsPostgres(
+        {Programs::Get().standin, "restore", "--cluster-json=" + cluster_file, "--plugins-dir=" + plugins},
+        {"POD_NAME=cluster-restore-1"});
   }
 
   // CNPG's concludeRestore: restore_config, then the target settings, recovery.signal, start, wait for promotion.
@@ -118,13 +101,16 @@ struct Recovery {
     CHECK(config.find("recovery_target_action = 'promote'") != std::string::npos);
     CHECK(config.find(Programs::Get().standin + " wal-restore") != std::string::npos);
     CHECK(ReadFile(pg.pgdata() + "/postgresql.auto.conf").find("restore_command") == std::string::npos);
-    std::vector<std::string> lines = {"port = " + std::to_string(pg.port()), "unix_socket_directories = '" + pg.socket_dir() + "'",
+    std::vector<std::string> lines = {"port = " + std::to_string(pg.port()),
+                                      "unix_socket_directories = '" + pg.socket_dir() + "'",
                                       "listen_addresses = '127.0.0.1'", "archive_mode = off", config};
     const json& t = cluster["spec"]["bootstrap"]["recovery"].value("recoveryTarget", json::object());
-    if (t.contains("targetTime")) lines.push_back("recovery_target_time = '" + t["targetTime"].get<std::string>() + "'");
+    if (t.contains("targetTime"))
+      lines.push_back("recovery_target_time = '" + t["targetTime"].get<std::string>() + "'");
     if (t.contains("targetLSN")) lines.push_back("recovery_target_lsn = '" + t["targetLSN"].get<std::string>() + "'");
     if (t.contains("targetXID")) lines.push_back("recovery_target_xid = '" + t["targetXID"].get<std::string>() + "'");
-    if (t.contains("targetName")) lines.push_back("recovery_target_name = '" + t["targetName"].get<std::string>() + "'");
+    if (t.contains("targetName"))
+      lines.push_back("recovery_target_name = '" + t["targetName"].get<std::string>() + "'");
     if (t.value("targetImmediate", false)) lines.push_back("recovery_target = 'immediate'");
     pg.Configure(lines);
     dir.WriteFile("pg-data/recovery.signal", "");
@@ -134,7 +120,9 @@ struct Recovery {
   }
 
   // The batches that exist after recovery.
-  std::string Batches() { return pg.Sql("SELECT string_agg(DISTINCT batch::text, ',' ORDER BY batch::text) FROM events"); }
+  std::string Batches() {
+    return pg.Sql("SELECT string_agg(DISTINCT batch::text, ',' ORDER BY batch::text) FROM events");
+  }
 };
 
 }  // namespace
@@ -148,12 +136,14 @@ TEST_CASE("Backups, then recovery to every target CNPG offers, each with exactly
   json incr = src.Backup("backup-incr", {{"type", "incr"}});
   src.Insert(3);
   std::this_thread::sleep_for(std::chrono::milliseconds(1100));
-  std::string time_after_3 = src.pg.Sql("SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') || '+00'");
+  std::string time_after_3 =
+      src.pg.Sql("SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') || '+00'");
   std::this_thread::sleep_for(std::chrono::milliseconds(1100));
   src.Insert(4);
   src.pg.Sql("SELECT pg_create_restore_point('after-batch-4')");
   src.Insert(5);
-  std::string xid_6 = src.pg.Sql("BEGIN; INSERT INTO events SELECT 6, g FROM generate_series(1, 50) g; SELECT txid_current(); COMMIT;");
+  std::string xid_6 =
+      src.pg.Sql("BEGIN; INSERT INTO events SELECT 6, g FROM generate_series(1, 50) g; SELECT txid_current(); COMMIT;");
   src.Insert(7);
   src.pg.SwitchWal();
   REQUIRE(src.pg.WaitArchived(std::chrono::seconds(60)));
@@ -220,7 +210,9 @@ TEST_CASE("Backups, then recovery to every target CNPG offers, each with exactly
       {"targetName", {{"targetName", "after-batch-4"}}, "1,2,3,4"},
       {"targetXID", {{"targetXID", xid_6}}, "1,2,3,4,5,6"},
       {"backupID of the full backup with targetImmediate", {{"backupID", full_id}, {"targetImmediate", true}}, "1"},
-      {"backupID of the incremental backup with targetImmediate", {{"backupID", incr_id}, {"targetImmediate", true}}, "1,2"},
+      {"backupID of the incremental backup with targetImmediate",
+       {{"backupID", incr_id}, {"targetImmediate", true}},
+       "1,2"},
   };
   for (const auto& c : cases) {
     INFO("recovery: " << c.what);
@@ -245,8 +237,8 @@ TEST_CASE("Backups, then recovery to every target CNPG offers, each with exactly
     auto hook = r.RestoreHook();
     CHECK(hook.exit_code != 0);
     CHECK(hook.err.find("code 5") != std::string::npos);
-    CHECK(hook.err.find("backupID: backup '20010101-000000F' is not in stanza 'cluster-example' (available: " + full_id) !=
-          std::string::npos);
+    CHECK(hook.err.find("backupID: backup '20010101-000000F' is not in stanza 'cluster-example' (available: " +
+                        full_id) != std::string::npos);
   }
   {
     INFO("a non-empty PGDATA is never overwritten");
@@ -292,7 +284,8 @@ TEST_CASE("Backup and point-in-time recovery on S3 with an encrypted repository"
   // Backup files in the bucket are encrypted too.
   auto keys = s3->ListKeys(path.substr(1) + "/backup/cluster-example/" + full["backupId"].get<std::string>() + "/");
   REQUIRE_FALSE(keys.empty());
-  auto manifest = std::find_if(keys.begin(), keys.end(), [](const std::string& k) { return k.ends_with("backup.manifest"); });
+  auto manifest =
+      std::find_if(keys.begin(), keys.end(), [](const std::string& k) { return k.ends_with("backup.manifest"); });
   REQUIRE(manifest != keys.end());
   CHECK(s3->GetObjectPrefix(*manifest, 8) == "Salted__");
   src.pg.Stop();
@@ -309,7 +302,8 @@ TEST_CASE("Backup and point-in-time recovery on S3 with an encrypted repository"
     Recovery r(src, json(), json::object(), SecretEnv(*s3, s3->secret, "not-the-key"));
     auto hook = r.RestoreHook();
     CHECK(hook.exit_code != 0);
-    CHECK_MESSAGE(hook.err.find("Archive 'local' stanza 'cluster-example' cannot be read") != std::string::npos, hook.err);
+    CHECK_MESSAGE(hook.err.find("Archive 'local' stanza 'cluster-example' cannot be read") != std::string::npos,
+                  hook.err);
     CHECK(hook.err.find("repo1: ") != std::string::npos);
     CHECK_FALSE(FileExists(r.pg.pgdata() + "/PG_VERSION"));
   }

@@ -4,11 +4,15 @@
 usage: fake_apiserver.py PORT CERT KEY TOKEN_FILE
 The bearer token is re-read from TOKEN_FILE on every request (so tests can rotate it).
 Objects: Archive default/minio-store; Status bodies for 401, 403 (namespace 'locked'), 404, 409;
-GET /slow answers after 5 s."""
+GET /slow answers after 5 s. Leases (coordination.k8s.io/v1) are kept in memory with real optimistic
+concurrency: POST of an existing name is 409 AlreadyExists, PUT with a stale resourceVersion is 409
+Conflict, every write bumps the resourceVersion."""
 import json
 import ssl
 import sys
+import threading
 import time
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 PORT, CERT, KEY, TOKEN_FILE = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
@@ -23,6 +27,49 @@ ARCHIVE = {
         "s3Credentials": {"region": "dummy", "accessKeyId": {"name": "minio", "key": "ACCESS_KEY_ID"},
                           "secretAccessKey": {"name": "minio", "key": "ACCESS_SECRET_KEY"}}}]}},
 }
+
+
+LEASES = {}  # (namespace, name) -> object
+LEASES_LOCK = threading.Lock()
+RESOURCE_VERSION = [1000]
+
+
+def next_resource_version():
+    RESOURCE_VERSION[0] += 1
+    return str(RESOURCE_VERSION[0])
+
+
+def lease_route(method, ns, name, body):
+    """GET/PUT of .../leases/NAME, POST to .../leases (name from the body)."""
+    kind = "leases.coordination.k8s.io"
+    with LEASES_LOCK:
+        if method == "POST":
+            name = (body.get("metadata") or {}).get("name", "")
+            if not name:
+                return status(422, "Invalid", f'{kind} "" is invalid: metadata.name: Required value')
+            if (ns, name) in LEASES:
+                return status(409, "AlreadyExists", f'{kind} "{name}" already exists')
+            obj = json.loads(json.dumps(body))
+            obj["metadata"].update({"namespace": ns, "resourceVersion": next_resource_version(),
+                                    "uid": str(uuid.uuid4()),
+                                    "creationTimestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
+            LEASES[(ns, name)] = obj
+            return 201, obj
+        stored = LEASES.get((ns, name))
+        if stored is None:
+            return status(404, "NotFound", f'{kind} "{name}" not found')
+        if method == "GET":
+            return 200, stored
+        if method == "PUT":
+            sent = (body.get("metadata") or {}).get("resourceVersion")
+            if sent is not None and sent != stored["metadata"]["resourceVersion"]:
+                return status(409, "Conflict", f'Operation cannot be fulfilled on {kind} "{name}": the object has '
+                              'been modified; please apply your changes to the latest version and try again')
+            obj = json.loads(json.dumps(body))
+            obj["metadata"] = dict(stored["metadata"], resourceVersion=next_resource_version())
+            LEASES[(ns, name)] = obj
+            return 200, obj
+        return status(405, "MethodNotAllowed", f"{method} is not supported on {kind}")
 
 
 def status(code, reason, message):
@@ -47,6 +94,13 @@ class Handler(BaseHTTPRequestHandler):
         if self.headers.get("Authorization") != f"Bearer {token}":
             return status(401, "Unauthorized", "Unauthorized")
         path = self.path
+        leases = "/apis/coordination.k8s.io/v1/namespaces/"
+        if path.startswith(leases):
+            ns, _, rest = path[len(leases):].partition("/leases")
+            body = {}
+            if method in ("POST", "PUT"):
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))) or b"{}")
+            return lease_route(method, ns, rest.lstrip("/"), body)
         if path == "/slow":
             time.sleep(5)
             return 200, {}
@@ -80,6 +134,12 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_PATCH(self):
         self.answer(*self.route("PATCH"))
+
+    def do_POST(self):
+        self.answer(*self.route("POST"))
+
+    def do_PUT(self):
+        self.answer(*self.route("PUT"))
 
 
 server = ThreadingHTTPServer(("127.0.0.1", PORT), Handler)

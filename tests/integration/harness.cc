@@ -1,29 +1,32 @@
-#include "absl/strings/string_view.h"
 #include "harness.h"
-
-#include <arpa/inet.h>
-#include <dirent.h>
-#include <fcntl.h>
-#include <grp.h>
-#include <netinet/in.h>
-#include <pwd.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <iostream>
-#include <regex>
-#include <sstream>
+#include <dirent.h>
+#include <fcntl.h>
 #include <filesystem>
+#include <fstream>
+#include <grp.h>
+#include <iostream>
+#include <pwd.h>
+#include <regex>
+#include <set>
+#include <signal.h>
+#include <sstream>
 #include <thread>
+#include <unistd.h>
 
+#include <arpa/inet.h>
 #include <doctest/doctest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "absl/strings/string_view.h"
+
+#include "common/wal_name.h"
 
 namespace cnpgi_it {
 namespace {
@@ -145,6 +148,38 @@ std::string ReadFile(const std::string& path) {
 
 bool FileExists(const std::string& path) { return access(path.c_str(), F_OK) == 0; }
 
+bool WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds limit, std::chrono::milliseconds step) {
+  auto until = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < until) {
+    if (done()) return true;
+    std::this_thread::sleep_for(step);
+  }
+  return done();
+}
+
+std::vector<ProcessInfo> FindProcesses(const std::vector<std::string>& needles) {
+  std::vector<ProcessInfo> out;
+  for (const auto& entry : ListDir("/proc")) {
+    if (entry.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::string cmdline = ReadFile("/proc/" + entry + "/cmdline");
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    if (!std::all_of(needles.begin(), needles.end(),
+                     [&](const std::string& n) { return cmdline.find(n) != std::string::npos; }))
+      continue;
+    // /proc/PID/stat: "pid (comm) state ppid ..."; comm may hold spaces, so read after the last ')'.
+    std::string stat = ReadFile("/proc/" + entry + "/stat");
+    auto paren = stat.rfind(')');
+    if (paren == std::string::npos) continue;
+    std::istringstream rest(stat.substr(paren + 1));
+    char state = 0;
+    pid_t ppid = 0;
+    rest >> state >> ppid;
+    if (state == 'Z' || state == 'X') continue;
+    out.push_back({static_cast<pid_t>(std::stol(entry)), ppid, cmdline});
+  }
+  return out;
+}
+
 std::vector<std::string> ListDir(const std::string& dir) {
   std::vector<std::string> out;
   if (DIR* d = opendir(dir.c_str())) {
@@ -159,7 +194,9 @@ std::vector<std::string> ListDir(const std::string& dir) {
 // --- Postgres -----------------------------------------------------------------
 
 Postgres::Postgres(const ScratchDir& dir, std::string name)
-    : pgdata_(dir / (name + "-data")), socket_dir_(dir.MakeDir(name + "-sock")), log_(dir / (name + ".log")),
+    : pgdata_(dir / (name + "-data")),
+      socket_dir_(dir.MakeDir(name + "-sock")),
+      log_(dir / (name + ".log")),
       port_(FreeTcpPort()) {
   dir.WriteFile(name + ".log", "");
 }
@@ -246,6 +283,17 @@ bool Postgres::WaitArchived(std::chrono::seconds limit) {
   return ReadyFiles().empty();
 }
 
+bool Postgres::WaitArchivedThrough(const std::string& segment, std::chrono::seconds limit) {
+  return WaitUntil(
+      [&] {
+        // .ready first: a mark renamed between the two listings is then seen as .done.
+        if (!ReadyFiles().empty()) return false;
+        auto done = DoneFiles();
+        return std::find(done.begin(), done.end(), segment) != done.end();
+      },
+      limit);
+}
+
 // --- Daemon -------------------------------------------------------------------
 
 Daemon::Daemon(std::vector<std::string> argv, std::string log, const std::string& ready_text) {
@@ -266,18 +314,16 @@ Daemon::Daemon(std::vector<std::string> argv, std::string log, const std::string
   REQUIRE_MESSAGE(ReadFile(log).find(ready_text) != std::string::npos, argv[0] << " did not start:\n" << ReadFile(log));
 }
 
-void Daemon::Stop() {
+void Daemon::Stop(int sig) {
   if (pid_ <= 0) return;
-  kill(pid_, SIGTERM);
+  kill(pid_, sig);
   waitpid(pid_, nullptr, 0);
   pid_ = -1;
 }
 
 // --- Sidecar ------------------------------------------------------------------
 
-Sidecar::Sidecar(Options options) : options_(std::move(options)) {
-  log_path_ = options_.work_dir + ".log";
-}
+Sidecar::Sidecar(Options options) : options_(std::move(options)) { log_path_ = options_.work_dir + ".log"; }
 
 Sidecar::~Sidecar() { Kill(SIGTERM); }
 
@@ -348,8 +394,8 @@ bool Sidecar::Start(std::string* output) {
       if (output) *output = Log();
       return false;
     }
-    auto probe = RunAsPostgres({Programs::Get().sidecar, "probe", "--plugin-path=" + options_.plugins_dir,
-                                "--probe-timeout=1s"});
+    auto probe = RunAsPostgres(
+        {Programs::Get().sidecar, "probe", "--plugin-path=" + options_.plugins_dir, "--probe-timeout=1s"});
     if (probe.exit_code == 0) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
@@ -391,8 +437,8 @@ ArchivingPrimary::ArchivingPrimary(const std::string& label, const std::string& 
   WriteArchives(archive.is_null() ? PosixArchive(archive_name, repo) : archive);
   WriteCluster();
   pg.InitDb();
-  pg.Configure({"archive_mode = on",
-                "archive_command = '" + ArchiveCommand(cluster_file, plugins, "cluster-example-1") + "'"});
+  pg.Configure(
+      {"archive_mode = on", "archive_command = '" + ArchiveCommand(cluster_file, plugins, "cluster-example-1") + "'"});
   StartSidecar();
   pg.Start();
 }
@@ -415,6 +461,87 @@ void ArchivingPrimary::StartSidecar() {
                                                        .extra_flags = sidecar_flags});
   std::string out;
   REQUIRE_MESSAGE(sidecar->Start(&out), "sidecar did not start: " << out);
+}
+
+void ArchivingPrimary::KeepAllWal() {
+  pg.Sql("ALTER SYSTEM SET wal_keep_size = '8GB'");
+  pg.Sql("SELECT pg_reload_conf()");
+}
+
+std::string ArchivingPrimary::CurrentSegment() const {
+  return pg.Sql("SELECT pg_walfile_name(pg_current_wal_insert_lsn())");
+}
+
+ProcessResult ArchivingPrimary::TakeBackup(const std::string& name, const json& parameters,
+                                           const json& cluster_override) {
+  json backup = {{"apiVersion", "postgresql.cnpg.io/v1"},
+                 {"kind", "Backup"},
+                 {"metadata", {{"name", name}, {"namespace", "default"}, {"uid", "uid-" + name}}},
+                 {"spec",
+                  {{"cluster", {{"name", "cluster-example"}}},
+                   {"method", "plugin"},
+                   {"target", "primary"},
+                   {"pluginConfiguration", {{"name", "pgbackrest.cnpg.opera.com"}, {"parameters", parameters}}}}}};
+  dir.WriteFile(name + ".json", backup.dump());
+  std::string cfile = cluster_file;
+  if (!cluster_override.is_null()) {
+    dir.WriteFile(name + "-cluster.json", cluster_override.dump());
+    cfile = dir / (name + "-cluster.json");
+  }
+  return RunAsPostgres({Programs::Get().standin, "backup", "--cluster-json=" + cfile, "--plugins-dir=" + plugins,
+                        "--backup-json=" + (dir / (name + ".json"))},
+                       {"POD_NAME=cluster-example-1"});
+}
+
+std::string ArchiveFigures::Line(const std::string& label) const {
+  return "figures " + label + ": segments generated " + std::to_string(generated) + ", archived " +
+         std::to_string(archived) + ", restored " + std::to_string(restored) + ", lost " + std::to_string(lost);
+}
+
+ArchiveFigures AuditArchive(const ArchivingPrimary& p, const std::string& first, const std::string& last,
+                            const std::string& label) {
+  // A replica Pod: its data directory has the primary's pg_control (pgBackRest checks the system id).
+  std::string data = p.dir.MakeDir("audit-data");
+  p.dir.MakeDir("audit-data/pg_wal");
+  p.dir.MakeDir("audit-data/global");
+  p.dir.WriteFile("audit-data/global/pg_control", ReadFile(p.pg.pgdata() + "/global/pg_control"));
+  std::string plugins = p.dir.MakeDir("audit-plugins");
+  p.dir.WriteFile("audit-cluster.json", p.cluster.dump());
+  Sidecar restorer(Sidecar::Options{.plugins_dir = plugins,
+                                    .work_dir = p.dir.MakeDir("audit-work"),
+                                    .pgdata = data,
+                                    .archives_file = p.archives_file,
+                                    .pod_name = "cluster-example-2",
+                                    .env = p.sidecar_env});
+  std::string out;
+  REQUIRE_MESSAGE(restorer.Start(&out), "the restoring sidecar did not start: " << out);
+  auto listed = p.pg.DoneFiles();
+  std::set<std::string> done(listed.begin(), listed.end());  // the listing is sorted by mark, not by name
+  ArchiveFigures f;
+  for (std::string seg = first; seg <= last; seg = cnpgi_pgbackrest::NextWalSegment(seg).value()) {
+    ++f.generated;
+    if (!done.count(seg)) {
+      MESSAGE(seg << " is not archived for PostgreSQL (no .done mark)");
+      continue;
+    }
+    ++f.archived;
+    std::string original = p.pg.pgdata() + "/pg_wal/" + seg;
+    REQUIRE_MESSAGE(FileExists(original), seg << " is no longer in pg_wal (call KeepAllWal before the test's WAL)");
+    std::string dest = data + "/pg_wal/RECOVERYXLOG";
+    std::filesystem::remove(dest);
+    auto r = RunAsPostgres({Programs::Get().standin, "wal-restore", "--cluster-json=" + (p.dir / "audit-cluster.json"),
+                            "--plugins-dir=" + plugins, "--pgdata=" + data, seg, "pg_wal/RECOVERYXLOG"},
+                           {"POD_NAME=cluster-example-2"});
+    if (r.exit_code == 0 && FileExists(dest) && ReadFile(dest) == ReadFile(original)) {
+      ++f.restored;
+    } else {
+      ++f.lost;
+      f.lost_segments.push_back(seg);
+      MESSAGE(seg << " is archived for PostgreSQL but not restored identical: " << r.err);
+    }
+  }
+  std::cout << f.Line(label) << std::endl;
+  return f;
 }
 
 std::string ArchivingPrimary::Diagnostics() const {
@@ -460,8 +587,8 @@ std::vector<std::string> S3Service::ListKeys(const std::string& prefix) const {
   std::vector<std::string> keys;
   std::string token;
   for (int page = 0; page < 100; ++page) {
-    std::string url = "https://" + endpoint + ":" + std::to_string(port) + "/" + bucket +
-                      "?" + (token.empty() ? "" : "continuation-token=" + UrlEncode(token) + "&") +
+    std::string url = "https://" + endpoint + ":" + std::to_string(port) + "/" + bucket + "?" +
+                      (token.empty() ? "" : "continuation-token=" + UrlEncode(token) + "&") +
                       "list-type=2&prefix=" + UrlEncode(prefix);
     auto r = Run({"curl", "-sS", "--fail", "--cacert", ca_file, "--aws-sigv4", "aws:amz:" + region + ":s3", "--user",
                   key + ":" + secret, "-H", kEmptySha256, url});
@@ -484,48 +611,108 @@ std::string S3Service::GetObjectPrefix(const std::string& object_key, int bytes)
   return r.out.substr(0, static_cast<std::size_t>(bytes));
 }
 
+// --- a private RGW ---------------------------------------------------------------
+
+PrivateRgw::PrivateRgw() {
+  RequireService(FileExists("/usr/bin/radosgw") && FileExists("/usr/bin/ceph-mon"),
+                 "Ceph RGW (radosgw, ceph-mon; tools/install-deps.sh --tests installs them)");
+  char tmpl[] = "/tmp/cnpgi-it-private-rgw-XXXXXX";
+  REQUIRE(mkdtemp(tmpl) != nullptr);
+  dir_ = tmpl;
+  ports_env_ = {"RGW_PORT=" + std::to_string(FreeTcpPort()), "RGW_MON_PORT=" + std::to_string(FreeTcpPort()),
+                "RGW_MON_V1_PORT=" + std::to_string(FreeTcpPort())};
+  auto r = Script({"start", dir_});
+  REQUIRE_MESSAGE(r.exit_code == 0, "a private RGW did not start: " << r.err);
+  std::cerr << r.err;  // rgw.sh's closing line says how long the start took
+  // DIR/env: `export CNPGI_TEST_S3_NAME=value` lines.
+  std::map<std::string, std::string> env;
+  std::istringstream lines(ReadFile(dir_ + "/env"));
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.rfind("export ", 0) != 0) continue;
+    auto eq = line.find('=');
+    env[line.substr(7, eq - 7)] = line.substr(eq + 1);
+  }
+  service_.endpoint = env["CNPGI_TEST_S3_ENDPOINT"];
+  service_.port = std::stoi(env["CNPGI_TEST_S3_PORT"]);
+  service_.bucket = env["CNPGI_TEST_S3_BUCKET"];
+  service_.region = env["CNPGI_TEST_S3_REGION"];
+  service_.key = env["CNPGI_TEST_S3_KEY"];
+  service_.secret = env["CNPGI_TEST_S3_SECRET"];
+  service_.ca_file = env["CNPGI_TEST_S3_CA_FILE"];
+}
+
+// No assertion here: a program-wide instance is destroyed after the test run has ended.
+PrivateRgw::~PrivateRgw() {
+  RunProcess({.argv = ScriptArgv({"stop", dir_, Env("CNPGI_KEEP_SCRATCH") == "1" ? "" : "--purge"}),
+              .env = InheritedEnvironment(),
+              .timeout = std::chrono::minutes(1)})
+      .IgnoreError();
+}
+
+std::vector<std::string> PrivateRgw::ScriptArgv(const std::vector<std::string>& args) const {
+  std::vector<std::string> argv = {"env"};
+  argv.insert(argv.end(), ports_env_.begin(), ports_env_.end());
+  argv.push_back(std::string(CNPGI_SOURCE_DIR) + "/tests/services/rgw.sh");
+  for (const auto& a : args)
+    if (!a.empty()) argv.push_back(a);
+  return argv;
+}
+
+ProcessResult PrivateRgw::Script(const std::vector<std::string>& args) const {
+  return Run(ScriptArgv(args), std::chrono::minutes(3));
+}
+
+void PrivateRgw::StopGateway() {
+  auto r = Script({"stop-gateway", dir_});
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+}
+
+void PrivateRgw::StartGateway() {
+  auto r = Script({"start-gateway", dir_});
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+}
+
 // --- fixtures -----------------------------------------------------------------
 
 json ClusterJson(const std::string& name, const std::string& archive, const std::string& pod) {
-  return json{
-      {"apiVersion", "postgresql.cnpg.io/v1"},
-      {"kind", "Cluster"},
-      {"metadata",
-       {{"name", name},
-        {"namespace", "default"},
-        {"uid", "8f4a6f1e-1f3c-4a5e-9d1e-2b7c3d4e5f60"},
-        {"generation", 1},
-        {"creationTimestamp", "2026-11-21T06:00:00Z"},
-        {"annotations", json::object()}}},
-      {"spec",
-       {{"instances", 1},
-        {"imageName", "ghcr.io/cloudnative-pg/postgresql:15"},
-        {"postgresUID", 26},
-        {"postgresGID", 26},
-        {"primaryUpdateStrategy", "unsupervised"},
-        {"primaryUpdateMethod", "restart"},
-        {"logLevel", "info"},
-        {"enableSuperuserAccess", false},
-        {"plugins",
-         json::array({{{"name", "pgbackrest.cnpg.opera.com"},
-                       {"enabled", true},
-                       {"isWALArchiver", true},
-                       {"parameters", {{"pgbackrestObjectName", archive}}}}})},
-        {"storage", {{"size", "1Gi"}, {"resizeInUseVolumes", true}}},
-        {"postgresql", {{"parameters", {{"archive_timeout", "5min"}}}}}}},
-      {"status",
-       {{"instances", 1},
-        {"readyInstances", 1},
-        {"currentPrimary", pod},
-        {"targetPrimary", pod},
-        {"timelineID", 1},
-        {"phase", "Cluster in healthy state"},
-        {"latestGeneratedNode", 1},
-        {"pluginStatus",
-         json::array({{{"name", "pgbackrest.cnpg.opera.com"},
-                       {"version", "0.1.0"},
-                       {"capabilities", json::array({"TYPE_LIFECYCLE_SERVICE", "TYPE_RECONCILER_HOOKS"})},
-                       {"walCapabilities", json::array({"TYPE_ARCHIVE_WAL", "TYPE_RESTORE_WAL"})}}})}}}};
+  return json{{"apiVersion", "postgresql.cnpg.io/v1"},
+              {"kind", "Cluster"},
+              {"metadata",
+               {{"name", name},
+                {"namespace", "default"},
+                {"uid", "8f4a6f1e-1f3c-4a5e-9d1e-2b7c3d4e5f60"},
+                {"generation", 1},
+                {"creationTimestamp", "2026-11-21T06:00:00Z"},
+                {"annotations", json::object()}}},
+              {"spec",
+               {{"instances", 1},
+                {"imageName", "ghcr.io/cloudnative-pg/postgresql:15"},
+                {"postgresUID", 26},
+                {"postgresGID", 26},
+                {"primaryUpdateStrategy", "unsupervised"},
+                {"primaryUpdateMethod", "restart"},
+                {"logLevel", "info"},
+                {"enableSuperuserAccess", false},
+                {"plugins", json::array({{{"name", "pgbackrest.cnpg.opera.com"},
+                                          {"enabled", true},
+                                          {"isWALArchiver", true},
+                                          {"parameters", {{"pgbackrestObjectName", archive}}}}})},
+                {"storage", {{"size", "1Gi"}, {"resizeInUseVolumes", true}}},
+                {"postgresql", {{"parameters", {{"archive_timeout", "5min"}}}}}}},
+              {"status",
+               {{"instances", 1},
+                {"readyInstances", 1},
+                {"currentPrimary", pod},
+                {"targetPrimary", pod},
+                {"timelineID", 1},
+                {"phase", "Cluster in healthy state"},
+                {"latestGeneratedNode", 1},
+                {"pluginStatus",
+                 json::array({{{"name", "pgbackrest.cnpg.opera.com"},
+                               {"version", "0.1.0"},
+                               {"capabilities", json::array({"TYPE_LIFECYCLE_SERVICE", "TYPE_RECONCILER_HOOKS"})},
+                               {"walCapabilities", json::array({"TYPE_ARCHIVE_WAL", "TYPE_RESTORE_WAL"})}}})}}}};
 }
 
 json S3Archive(const std::string& name, const S3Service& s3, const std::string& path, int port) {
@@ -555,13 +742,13 @@ std::vector<std::string> SecretEnv(const S3Service& s3, const std::string& secre
 }
 
 json PosixArchive(const std::string& name, const std::string& path) {
-  return json{{"apiVersion", "pgbackrest.cnpg.opera.com/v1"},
-              {"kind", "Archive"},
-              {"metadata", {{"name", name}, {"namespace", "default"}}},
-              {"spec",
-               {{"configuration",
-                 {{"repositories", json::array({{{"type", "posix"}, {"destinationPath", path}}})},
-                  {"compression", "lz4"}}}}}};
+  return json{
+      {"apiVersion", "pgbackrest.cnpg.opera.com/v1"},
+      {"kind", "Archive"},
+      {"metadata", {{"name", name}, {"namespace", "default"}}},
+      {"spec",
+       {{"configuration",
+         {{"repositories", json::array({{{"type", "posix"}, {"destinationPath", path}}})}, {"compression", "lz4"}}}}}};
 }
 
 std::map<std::string, double> Scrape(const ArchivingPrimary& primary, const std::string& pod) {

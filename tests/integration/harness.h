@@ -1,9 +1,8 @@
 // Integration-test harness: real PostgreSQL 15, pgBackRest, the sidecar host and the CNPG stand-in.
 #pragma once
 
-#include <sys/types.h>
-
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -11,6 +10,7 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+#include <sys/types.h>
 
 #include "common/process.h"
 
@@ -50,6 +50,19 @@ class ScratchDir {
 };
 
 int FreeTcpPort();
+// Polls until done() is true or limit passes; returns done()'s last answer. For faults to happen
+// and states to be reached, never to assert a time.
+bool WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds limit,
+               std::chrono::milliseconds step = std::chrono::milliseconds(100));
+
+// A live process of this machine, from /proc (argv joined by spaces).
+struct ProcessInfo {
+  pid_t pid = 0;
+  pid_t ppid = 0;
+  std::string cmdline;
+};
+// Live processes whose command line contains every one of needles (zombies left out).
+std::vector<ProcessInfo> FindProcesses(const std::vector<std::string>& needles);
 std::string ReadFile(const std::string& path);
 bool FileExists(const std::string& path);
 std::vector<std::string> ListDir(const std::string& dir);
@@ -76,6 +89,9 @@ class Postgres {
   void NudgeArchiver() { SwitchWal(); }
   // Waits until no .ready file is left (bounded); true when drained.
   bool WaitArchived(std::chrono::seconds limit);
+  // Waits until segment is .done and no .ready file is left: PostgreSQL marks a switched segment
+  // .ready only once it is written out, so an empty archive_status alone may come too early.
+  bool WaitArchivedThrough(const std::string& segment, std::chrono::seconds limit);
   std::vector<std::string> ReadyFiles() const;
   std::vector<std::string> DoneFiles() const;
 
@@ -97,7 +113,8 @@ class Daemon {
  public:
   Daemon(std::vector<std::string> argv, std::string log, const std::string& ready_text);
   ~Daemon() { Stop(); }
-  void Stop();
+  // Sends sig (SIGTERM: a clean stop; SIGKILL: a crash) and reaps the program.
+  void Stop(int sig = 15);
 
  private:
   pid_t pid_ = -1;
@@ -124,6 +141,7 @@ class Sidecar {
   // Starts and expects the process to exit on its own; returns its exit code and output.
   int StartExpectingExit(std::string* output, std::chrono::seconds limit = std::chrono::seconds(20));
   void Kill(int sig = 15);
+  pid_t pid() const { return pid_; }
   std::string socket_path() const;
   std::string Log() const;
 
@@ -146,6 +164,14 @@ class ArchivingPrimary {
   void WriteArchives(const json& archive) const;
   // (Re)starts the sidecar with sidecar_env and sidecar_flags.
   void StartSidecar();
+  // PostgreSQL keeps every segment in pg_wal (wal_keep_size), so a test can compare what the
+  // repository gives back with the original.
+  void KeepAllWal();
+  // The name of the segment PostgreSQL is writing now.
+  std::string CurrentSegment() const;
+  // CNPG's Backup flow through the stand-in (a Backup object named name with these plugin
+  // parameters): the status CNPG would write as JSON on stdout, or the error.
+  ProcessResult TakeBackup(const std::string& name, const json& parameters, const json& cluster_override = json());
   std::string Diagnostics() const;
 
   ScratchDir dir;
@@ -161,6 +187,22 @@ class ArchivingPrimary {
   std::vector<std::string> sidecar_flags;
 };
 
+// What a fault test reports: every segment PostgreSQL considers archived (its .done mark, whether
+// PostgreSQL or the sidecar renamed it) restored from the repository through a second sidecar (a
+// replica Pod, the stand-in's wal-restore as CNPG calls it) and compared byte for byte with pg_wal.
+struct ArchiveFigures {
+  int generated = 0;  // segments from the first to the last of the test
+  int archived = 0;   // of those, marked .done
+  int restored = 0;   // of those, restored identical to the original
+  int lost = 0;       // archived but not restored identical
+  std::vector<std::string> lost_segments;
+  // One line: "figures LABEL: segments generated N, archived N, restored N, lost N".
+  std::string Line(const std::string& label) const;
+};
+// Needs KeepAllWal() from before `first`; prints the figures line and returns it.
+ArchiveFigures AuditArchive(const ArchivingPrimary& primary, const std::string& first, const std::string& last,
+                            const std::string& label);
+
 // One scrape through the stand-in, as CNPG's instance exporter makes it: `name{labels}` → value.
 std::map<std::string, double> Scrape(const ArchivingPrimary& primary, const std::string& pod = "cluster-example-1");
 
@@ -174,6 +216,26 @@ struct S3Service {
   std::vector<std::string> ListKeys(const std::string& prefix) const;
   // The first bytes of an object.
   std::string GetObjectPrefix(const std::string& object_key, int bytes) const;
+};
+
+// A Ceph RGW of the test's own (tests/services/rgw.sh on free ports, in a directory of its own), so
+// a test may stop its gateway without touching the RGW the other tests share. Stopped on destruction.
+class PrivateRgw {
+ public:
+  PrivateRgw();
+  ~PrivateRgw();
+  const S3Service& service() const { return service_; }
+  // Stops radosgw only: the memstore OSD (and the mon) keep running, and with them the objects.
+  void StopGateway();
+  // Starts radosgw again and waits until S3 answers signed requests.
+  void StartGateway();
+
+ private:
+  std::vector<std::string> ScriptArgv(const std::vector<std::string>& args) const;
+  ProcessResult Script(const std::vector<std::string>& args) const;
+  std::string dir_;
+  std::vector<std::string> ports_env_;
+  S3Service service_;
 };
 
 // A Cluster JSON as CNPG sends it (metadata, spec and status), for cluster `name` using Archive `archive`.

@@ -1,17 +1,16 @@
 // The operator-side host as CNPG's operator uses it: mutual TLS over TCP, the identity handshake,
 // EVALUATE then CREATE on real CNPG object JSON, reconciler hooks, certificate rotation.
-#include <doctest/doctest.h>
-
+#include <atomic>
 #include <fcntl.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <fstream>
 #include <set>
+#include <signal.h>
 #include <thread>
+#include <unistd.h>
 
+#include <doctest/doctest.h>
 #include <grpcpp/grpcpp.h>
+#include <sys/wait.h>
 
 #include "harness.h"
 #include "identity.grpc.pb.h"
@@ -31,25 +30,26 @@ using cnpgi_pgbackrest::RunProcess;
 std::string Fixture(const std::string& name) { return ReadFile(std::string(CNPGI_FIXTURES_DIR) + "/" + name); }
 
 void Openssl(const std::string& dir, const std::string& script) {
-  auto r = cnpgi_pgbackrest::RunProcess({.argv = {"bash", "-c", "set -e; cd " + dir + "; " + script},
-                                         .env = cnpgi_pgbackrest::InheritedEnvironment()});
+  auto r = cnpgi_pgbackrest::RunProcess(
+      {.argv = {"bash", "-c", "set -e; cd " + dir + "; " + script}, .env = cnpgi_pgbackrest::InheritedEnvironment()});
   REQUIRE(r.ok());
   REQUIRE_MESSAGE(r->exit_code == 0, r->err);
 }
 
 // A CA-signed server certificate for the Service name, and self-signed client leaves as cert-manager makes them.
 void MakeCertificates(const std::string& dir) {
-  Openssl(dir,
-          "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 2 -subj /CN=ca "
-          "-addext basicConstraints=critical,CA:TRUE -addext keyUsage=keyCertSign,cRLSign 2>/dev/null;"
-          "openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=pgbackrest 2>/dev/null;"
-          "printf 'subjectAltName=DNS:pgbackrest,DNS:pgbackrest.cnpg-system.svc\\nextendedKeyUsage=serverAuth\\n' > ext;"
-          "openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt -days 2 "
-          "-extfile ext 2>/dev/null;"
-          "for c in client client2 intruder; do openssl req -x509 -newkey rsa:2048 -nodes -keyout $c.key -out $c.crt "
-          "-days 2 -subj /CN=$c -addext basicConstraints=CA:FALSE -addext keyUsage=digitalSignature,keyEncipherment "
-          "-addext extendedKeyUsage=clientAuth 2>/dev/null; done;"
-          "cp client.crt trusted.crt");
+  Openssl(
+      dir,
+      "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 2 -subj /CN=ca "
+      "-addext basicConstraints=critical,CA:TRUE -addext keyUsage=keyCertSign,cRLSign 2>/dev/null;"
+      "openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=pgbackrest 2>/dev/null;"
+      "printf 'subjectAltName=DNS:pgbackrest,DNS:pgbackrest.cnpg-system.svc\\nextendedKeyUsage=serverAuth\\n' > ext;"
+      "openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt -days 2 "
+      "-extfile ext 2>/dev/null;"
+      "for c in client client2 intruder; do openssl req -x509 -newkey rsa:2048 -nodes -keyout $c.key -out $c.crt "
+      "-days 2 -subj /CN=$c -addext basicConstraints=CA:FALSE -addext keyUsage=digitalSignature,keyEncipherment "
+      "-addext extendedKeyUsage=clientAuth 2>/dev/null; done;"
+      "cp client.crt trusted.crt");
 }
 
 struct OperatorHost {
@@ -57,22 +57,32 @@ struct OperatorHost {
   int port = FreeTcpPort();
   std::unique_ptr<Daemon> daemon;
 
-  OperatorHost() {
-    MakeCertificates(dir.path());
-    dir.WriteFile("archives.json", R"([{"metadata":{"name":"minio-store","namespace":"default"},"spec":{"configuration":{
+  // A replica of the same Deployment mounts the same TLS Secrets: pass the first host.
+  explicit OperatorHost(const OperatorHost* same_secrets = nullptr) {
+    if (same_secrets)
+      Openssl(dir.path(), "cp " + same_secrets->dir.path() + "/*.crt " + same_secrets->dir.path() + "/*.key .");
+    else
+      MakeCertificates(dir.path());
+    dir.WriteFile("archives.json",
+                  R"([{"metadata":{"name":"minio-store","namespace":"default"},"spec":{"configuration":{
       "repositories":[{"bucket":"backups","endpointURL":"minio:9000","encryption":"aes-256-cbc",
         "encryptionKey":{"name":"minio","key":"ENCRYPTION_KEY"},
         "s3Credentials":{"region":"dummy","accessKeyId":{"name":"minio","key":"ACCESS_KEY_ID"},
                          "secretAccessKey":{"name":"minio","key":"ACCESS_SECRET_KEY"}}}]}}}])");
-    std::vector<std::string> argv = {std::string(std::getenv("CNPGI_OPERATOR_BIN")), "operator",
-                                     "--server-cert=" + dir / "server.crt", "--server-key=" + dir / "server.key",
-                                     "--client-cert=" + dir / "trusted.crt",
-                                     "--server-address=127.0.0.1:" + std::to_string(port),
-                                     "--sidecar-image=ghcr.io/cnpgi-pgbackrest/sidecar:0.1.0",
-                                     "--archives-file=" + dir / "archives.json",};
+    std::vector<std::string> argv = {
+        std::string(std::getenv("CNPGI_OPERATOR_BIN")),
+        "operator",
+        "--server-cert=" + dir / "server.crt",
+        "--server-key=" + dir / "server.key",
+        "--client-cert=" + dir / "trusted.crt",
+        "--server-address=127.0.0.1:" + std::to_string(port),
+        "--sidecar-image=ghcr.io/cnpgi-pgbackrest/sidecar:0.1.0",
+        "--archives-file=" + dir / "archives.json",
+    };
     daemon = std::make_unique<Daemon>(argv, dir / "operator.log", "listening");
   }
-  // A channel as CNPG's operator opens it: server CA from the server Secret, client key pair, ServerName = Service name.
+  // A channel as CNPG's operator opens it: server CA from the server Secret, client key pair, ServerName = Service
+  // name.
   std::shared_ptr<grpc::Channel> Channel(const std::string& client) {
     grpc::SslCredentialsOptions tls;
     tls.pem_root_certs = ReadFile(dir / "ca.crt");
@@ -192,7 +202,8 @@ TEST_CASE("Hostile or unexpected requests to the operator host: clear statuses, 
   deep_cluster.insert(deep_cluster.rfind('}'), ",\"x\":" + deep_array);
 
   // Documents nested 100,000 levels deep used to end the host (stack overflow while copying).
-  for (const auto& [cluster, object] : {std::pair{std::string(kCluster), deep_pod}, std::pair{deep_cluster, Fixture("instance-pod.json")}}) {
+  for (const auto& [cluster, object] :
+       {std::pair{std::string(kCluster), deep_pod}, std::pair{deep_cluster, Fixture("instance-pod.json")}}) {
     lc::OperatorLifecycleRequest req;
     req.mutable_operation_type()->set_type(lc::OperatorOperationType::TYPE_CREATE);
     req.set_cluster_definition(cluster);
@@ -203,7 +214,8 @@ TEST_CASE("Hostile or unexpected requests to the operator host: clear statuses, 
     CHECK(st.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
     CHECK(st.error_message().find("nested more than 10000 levels") != std::string::npos);
   }
-  for (const auto& [cluster, resource] : {std::pair{deep_cluster, std::string(kCluster)}, std::pair{std::string(kCluster), deep_cluster}}) {
+  for (const auto& [cluster, resource] :
+       {std::pair{deep_cluster, std::string(kCluster)}, std::pair{std::string(kCluster), deep_cluster}}) {
     rc::ReconcilerHooksRequest pre;
     pre.set_cluster_definition(cluster);
     pre.set_resource_definition(resource);
@@ -288,4 +300,53 @@ TEST_CASE("TLS 1.3 only, and a rotated server certificate is served without a re
   CHECK(serial_before != serial_after);
   id::GetPluginMetadataResponse meta;
   CHECK(Metadata(host.Channel("client2"), &meta).ok());
+}
+
+TEST_CASE("Two replicas of the operator Deployment both serve CNPG-I, and one killed does not interrupt the other") {
+  OperatorHost first;
+  OperatorHost second(&first);
+  // CNPG's operator keeps one channel to the Service; either replica may be behind it.
+  auto survivor = second.Channel("client");
+  auto victim = first.Channel("client");
+  id::GetPluginMetadataResponse meta;
+  REQUIRE_MESSAGE(Metadata(victim, &meta).ok(), ReadFile(first.dir / "operator.log"));
+  REQUIRE_MESSAGE(Metadata(survivor, &meta).ok(), ReadFile(second.dir / "operator.log"));
+
+  // The survivor keeps answering lifecycle calls in a loop while the other replica is SIGKILLed.
+  lc::OperatorLifecycleRequest evaluate;
+  evaluate.mutable_operation_type()->set_type(lc::OperatorOperationType::TYPE_EVALUATE);
+  evaluate.set_cluster_definition(kCluster);
+  evaluate.set_object_definition(Fixture("instance-pod.json"));
+  std::atomic<bool> stop{false};
+  std::atomic<int> calls{0}, after_kill{0};
+  std::atomic<bool> killed{false};
+  std::vector<std::string> failures;
+  std::thread loop([&] {
+    auto lifecycle = lc::OperatorLifecycle::NewStub(survivor);
+    while (!stop) {
+      grpc::ClientContext ctx;
+      ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+      lc::OperatorLifecycleResponse patched;
+      auto s = lifecycle->LifecycleHook(&ctx, evaluate, &patched);
+      if (!s.ok() || patched.json_patch().empty())
+        failures.push_back(std::to_string(s.error_code()) + " " + s.error_message());
+      ++calls;
+      if (killed) ++after_kill;
+    }
+  });
+  REQUIRE(WaitUntil([&] { return calls >= 20; }, std::chrono::seconds(60), std::chrono::milliseconds(10)));
+  first.daemon->Stop(SIGKILL);
+  killed = true;
+  // The killed replica is gone for good; a new channel to it is refused.
+  CHECK_FALSE(Metadata(first.Channel("client"), &meta).ok());
+  bool kept_on = WaitUntil([&] { return after_kill >= 100; }, std::chrono::seconds(120), std::chrono::milliseconds(10));
+  stop = true;
+  loop.join();
+  CHECK(kept_on);
+  CHECK_MESSAGE(failures.empty(), failures.size()
+                                      << " failed calls, the first: " << (failures.empty() ? "" : failures[0]));
+  MESSAGE(calls.load() << " lifecycle calls answered by the survivor, " << after_kill.load()
+                       << " after the other replica was killed");
+  CHECK(Metadata(survivor, &meta).ok());
+  CHECK(Metadata(second.Channel("client"), &meta).ok());
 }

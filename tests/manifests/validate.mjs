@@ -236,6 +236,17 @@ check('Deployment: image, args, SIDECAR_IMAGE, TLS Secrets mounted read-only, pr
   assert(pod.serviceAccountName === one('ServiceAccount').metadata.name, 'serviceAccountName');
 });
 
+check('Deployment: 2 replicas, a PodDisruptionBudget keeping one, POD_NAME for the Lease holder', () => {
+  const dep = one('Deployment', 'pgbackrest');
+  const pdb = one('PodDisruptionBudget', 'pgbackrest');
+  assert(dep.spec.replicas === 2, `replicas ${dep.spec.replicas}`);
+  assert(pdb.spec.minAvailable === 1 && pdb.spec.minAvailable < dep.spec.replicas, `minAvailable ${pdb.spec.minAvailable}`);
+  const tl = dep.spec.template.metadata.labels;
+  for (const [k, v] of Object.entries(pdb.spec.selector.matchLabels)) assert(tl[k] === v, `PDB selector ${k}=${v} does not match the Pod template`);
+  const env = dep.spec.template.spec.containers[0].env || [];
+  assert(env.find((e) => e.name === 'POD_NAME')?.valueFrom?.fieldRef?.fieldPath === 'metadata.name', 'env POD_NAME from metadata.name');
+});
+
 check('cert-manager: selfSigned Issuer; server and client Certificates match the Service', () => {
   const svc = one('Service', 'pgbackrest');
   const issuers = byKind('Issuer');
@@ -288,6 +299,10 @@ check('RBAC: bindings name the ServiceAccount; least privilege (no wildcards, Se
   assert(!can('pgbackrest.cnpg.opera.com', 'archives', 'update'), 'the plugin must not write Archive specs');
   const le = byKind('Role').find((x) => x.rules.some((y) => y.apiGroups.includes('coordination.k8s.io') && y.resources.includes('leases')));
   assert(le, 'a namespaced Role for leader-election leases');
+  const leaseRule = le.rules.find((y) => y.resources.includes('leases'));
+  assert(JSON.stringify(leaseRule.verbs) === '["get","create","update"]', `leases verbs ${leaseRule.verbs}`);
+  assert(byKind('RoleBinding').some((b) => b.roleRef.kind === 'Role' && b.roleRef.name === le.metadata.name),
+    'the leases Role is bound');
   for (const name of ['pgbackrest-archive-editor', 'pgbackrest-archive-viewer']) one('ClusterRole', name);
 });
 

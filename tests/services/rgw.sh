@@ -6,6 +6,9 @@
 #                              write DIR/env (source it to get CNPGI_TEST_S3_*)
 #   rgw.sh stop   DIR [--purge] stop the three daemons (by pid file); --purge also removes DIR
 #   rgw.sh status DIR          exit 0 if S3 answers (signed HEAD of the bucket), else 1
+#   rgw.sh stop-gateway DIR    stop radosgw only: mon and OSD keep running, and with the memstore
+#                              OSD the objects (fault tests: the object store down, then back)
+#   rgw.sh start-gateway DIR   start radosgw again after stop-gateway; waits until S3 answers
 #
 # Environment (all optional):
 #   RGW_PORT        HTTPS port of radosgw                (default 7480)
@@ -72,7 +75,7 @@ die() {
 }
 
 usage() {
-    echo "usage: $PROG start|stop|status DIR   (stop DIR --purge also removes DIR)" >&2
+    echo "usage: $PROG start|stop|status|stop-gateway|start-gateway DIR   (stop DIR --purge also removes DIR)" >&2
     exit 2
 }
 
@@ -316,6 +319,39 @@ cmd_start() {
         "user+bucket $((SECONDS - t_rgw)) s): https://localhost:$PORT bucket=$BUCKET env=$D/env"
 }
 
+# radosgw alone, on the cluster `start` made (mon + OSD still up): the objects survive.
+cmd_stop_gateway() {
+    STOPPED=()
+    stop_one client.rgw.a || { log "radosgw is not running in $D"; return 0; }
+    log "stopped ${STOPPED[*]} (mon and OSD keep the objects)"
+}
+
+cmd_start_gateway() {
+    daemon_pid osd.0 >/dev/null && daemon_pid mon.a >/dev/null \
+        || die "mon or OSD of $D is not running: the objects are gone, use start instead" mon.a osd.0
+    if ! daemon_pid client.rgw.a >/dev/null; then
+        timeout 30 radosgw -c "$D/ceph.conf" -n client.rgw.a >>"$D/log/client.rgw.a.out" 2>&1 \
+            || die "radosgw failed to start" client.rgw.a
+    fi
+    local ok=0
+    for _ in $(seq 1 240); do  # <= 60 s
+        s3_healthy && { ok=1; break; }
+        daemon_pid client.rgw.a >/dev/null || die "radosgw exited during startup" client.rgw.a
+        sleep 0.25
+    done
+    ((ok)) || die "radosgw does not answer on https://localhost:$PORT after 60 s" client.rgw.a
+    log "radosgw answers again on https://localhost:$PORT"
+}
+
+# Port, bucket and keys of the instance `start DIR` made.
+read_env() {
+    [[ -r $D/env ]] || return 0
+    PORT=$(sed -n 's/^export CNPGI_TEST_S3_PORT=//p' "$D/env")
+    BUCKET=$(sed -n 's/^export CNPGI_TEST_S3_BUCKET=//p' "$D/env")
+    ACCESS_KEY=$(sed -n 's/^export CNPGI_TEST_S3_KEY=//p' "$D/env")
+    SECRET_KEY=$(sed -n 's/^export CNPGI_TEST_S3_SECRET=//p' "$D/env")
+}
+
 cmd_status() {
     local name pid
     for name in "${DAEMONS[@]}"; do
@@ -344,14 +380,13 @@ stop)
     if [[ ${3:-} == --purge ]]; then rm -rf "$D"; log "removed $D"; fi
     ;;
 status)
-    # use the port/bucket of the running instance if known
-    if [[ -r $D/env ]]; then
-        PORT=$(sed -n 's/^export CNPGI_TEST_S3_PORT=//p' "$D/env")
-        BUCKET=$(sed -n 's/^export CNPGI_TEST_S3_BUCKET=//p' "$D/env")
-        ACCESS_KEY=$(sed -n 's/^export CNPGI_TEST_S3_KEY=//p' "$D/env")
-        SECRET_KEY=$(sed -n 's/^export CNPGI_TEST_S3_SECRET=//p' "$D/env")
-    fi
+    read_env  # the port/bucket of the running instance if known
     cmd_status
+    ;;
+stop-gateway) cmd_stop_gateway ;;
+start-gateway)
+    read_env
+    cmd_start_gateway
     ;;
 *) usage ;;
 esac
