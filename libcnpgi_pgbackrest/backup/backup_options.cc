@@ -4,6 +4,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+
 #include "common/json.h"
 #include "common/text.h"
 
@@ -48,7 +49,8 @@ absl::StatusOr<std::vector<std::string>> BackupFlags(const std::map<std::string,
     if (!spec) {
       std::vector<std::string> known;
       for (const auto& s : BackupOptionSpecs()) known.push_back(s.name);
-      return absl::InvalidArgumentError(absl::StrCat("Backup parameter ", Quoted(key), " is not a pgBackRest backup option this ",
+      return absl::InvalidArgumentError(absl::StrCat("Backup parameter ", Quoted(key),
+                                                     " is not a pgBackRest backup option this ",
                                                      "plugin accepts (accepted: ", absl::StrJoin(known, ", "), ")"));
     }
     switch (spec->kind) {
@@ -56,8 +58,8 @@ absl::StatusOr<std::vector<std::string>> BackupFlags(const std::map<std::string,
         bool ok = false;
         for (const char* v : spec->values) ok |= value == v;
         if (!ok)
-          return absl::InvalidArgumentError(absl::StrCat("Backup parameter ", key, ": ", Quoted(value), " is not one of ",
-                                                         absl::StrJoin(spec->values, ", ")));
+          return absl::InvalidArgumentError(absl::StrCat("Backup parameter ", key, ": ", Quoted(value),
+                                                         " is not one of ", absl::StrJoin(spec->values, ", ")));
         flags.push_back(absl::StrCat("--", key, "=", value));
         break;
       }

@@ -14,7 +14,8 @@ TEST_CASE("Unknown or invalid Backup parameters are refused before anything runs
   auto unknown = BackupFlags({{"archive-async", "y"}});
   REQUIRE_FALSE(unknown.ok());
   CHECK(unknown.status().code() == absl::StatusCode::kInvalidArgument);
-  CHECK(std::string(unknown.status().message()).find("Backup parameter 'archive-async' is not a pgBackRest backup option") == 0);
+  CHECK(std::string(unknown.status().message())
+            .find("Backup parameter 'archive-async' is not a pgBackRest backup option") == 0);
   auto bad_type = BackupFlags({{"type", "fulll"}});
   REQUIRE_FALSE(bad_type.ok());
   CHECK(std::string(bad_type.status().message()) == "Backup parameter type: 'fulll' is not one of full, diff, incr");

@@ -5,9 +5,10 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+
 #include "backup/backup_options.h"
-#include "common/log.h"
 #include "common/json.h"
+#include "common/log.h"
 #include "common/text.h"
 #include "common/wal_name.h"
 
@@ -61,19 +62,18 @@ absl::StatusOr<BackupResult> PgbackrestBackup::RunBackup(const BackupRequest& re
   if (!cluster.ok()) return cluster.status();
   if (!cluster->archive_problem.ok()) return cluster->archive_problem;
   if (!cluster->archive)
-    return absl::FailedPreconditionError(absl::StrCat("Cluster '", cluster->name,
-                                                      "' has no enabled spec.plugins entry named ",
-                                                      engine_->options().plugin_name,
-                                                      " with pgbackrestObjectName: nothing to back up to"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("Cluster '", cluster->name, "' has no enabled spec.plugins entry named ",
+                     engine_->options().plugin_name, " with pgbackrestObjectName: nothing to back up to"));
   auto object = ParseBackupObject(request.backup_definition);
   if (!object.ok()) return object.status();
   if (!object->online)
     return absl::InvalidArgumentError("offline backups (spec.online: false) are not supported by this plugin");
   const std::string& pod = engine_->options().pod_name;
   if (!cluster->current_primary.empty() && cluster->current_primary != pod)
-    return absl::FailedPreconditionError(absl::StrCat(
-        "backups from a standby are not supported yet: this is ", pod, ", the primary is ", cluster->current_primary,
-        "; set spec.target: primary on the Backup (or ScheduledBackup)"));
+    return absl::FailedPreconditionError(absl::StrCat("backups from a standby are not supported yet: this is ", pod,
+                                                      ", the primary is ", cluster->current_primary,
+                                                      "; set spec.target: primary on the Backup (or ScheduledBackup)"));
   auto flags = BackupFlags(request.parameters);
   if (!flags.ok()) return flags.status();
 
@@ -89,10 +89,10 @@ absl::StatusOr<BackupResult> PgbackrestBackup::RunBackup(const BackupRequest& re
   bool start_fast_given = request.parameters.count("start-fast") > 0;
   if (object->immediate_checkpoint && !start_fast_given) options.push_back("--start-fast");
   options.insert(options.end(), flags->begin(), flags->end());
-  Log("info", "backup starting", {{"backup", object->name}, {"archive", stanza->use.archive_name},
-                                  {"stanza", stanza->use.stanza}});
-  PgbackrestCall call{.command = "backup", .options = options, .timeout = options_.backup_timeout,
-                      .cancelled = request.cancelled};
+  Log("info", "backup starting",
+      {{"backup", object->name}, {"archive", stanza->use.archive_name}, {"stanza", stanza->use.stanza}});
+  PgbackrestCall call{
+      .command = "backup", .options = options, .timeout = options_.backup_timeout, .cancelled = request.cancelled};
   auto run = engine_->Run(*stanza, call);
   if (!run.ok()) return run.status();
   if (auto s = PgbackrestStatus(*run, absl::StrCat("backup ", object->name)); !s.ok()) return s;

@@ -1,14 +1,15 @@
-#include "absl/strings/string_view.h"
 #include "common/wal_name.h"
 
-#include <sys/stat.h>
-
 #include <cstdio>
+
+#include <sys/stat.h>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
+
 #include "common/text.h"
 
 namespace cnpgi_pgbackrest {
@@ -29,8 +30,8 @@ std::optional<WalFileKind> ClassifyWalName(absl::string_view name) {
   if (name.size() == 16 && absl::EndsWith(name, ".history") && IsUpperHex(name.substr(0, 8)))
     return WalFileKind::kHistory;
   // 000000010000000000000002.00000028.backup
-  if (name.size() == 40 && absl::EndsWith(name, ".backup") && name[24] == '.' &&
-      IsUpperHex(name.substr(0, 24)) && IsUpperHex(name.substr(25, 8)))
+  if (name.size() == 40 && absl::EndsWith(name, ".backup") && name[24] == '.' && IsUpperHex(name.substr(0, 24)) &&
+      IsUpperHex(name.substr(25, 8)))
     return WalFileKind::kBackupHistory;
   return std::nullopt;
 }

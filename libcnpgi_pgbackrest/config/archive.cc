@@ -9,9 +9,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+
 #include "common/json.h"
-#include "common/wal_name.h"
 #include "common/text.h"
+#include "common/wal_name.h"
 #include "config/names.h"
 
 namespace cnpgi_pgbackrest {
@@ -24,8 +25,7 @@ absl::Status FieldError(absl::string_view path, absl::string_view problem) {
 }
 
 // Reads an optional string field; a present non-string is an error.
-absl::StatusOr<std::optional<std::string>> OptString(const json& obj, absl::string_view key,
-                                                     absl::string_view path) {
+absl::StatusOr<std::optional<std::string>> OptString(const json& obj, absl::string_view key, absl::string_view path) {
   auto it = obj.find(std::string(key));
   if (it == obj.end() || it->is_null()) return std::optional<std::string>();
   if (!it->is_string()) return FieldError(absl::StrCat(path, ".", key), "must be a string");
@@ -55,7 +55,8 @@ absl::StatusOr<std::uint64_t> ParseQueueSize(const std::string& text, absl::stri
 absl::Status CheckConfigValue(absl::string_view value, absl::string_view path) {
   for (char c : value)
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
-      return FieldError(path, "must not contain control characters or line breaks (it is written into pgbackrest.conf)");
+      return FieldError(path,
+                        "must not contain control characters or line breaks (it is written into pgbackrest.conf)");
   return absl::OkStatus();
 }
 
@@ -66,12 +67,11 @@ absl::StatusOr<bool> OptBool(const json& obj, absl::string_view key, absl::strin
   return it->get<bool>();
 }
 
-absl::StatusOr<std::optional<int>> OptInt(const json& obj, absl::string_view key, absl::string_view path,
-                                          int min, int max) {
+absl::StatusOr<std::optional<int>> OptInt(const json& obj, absl::string_view key, absl::string_view path, int min,
+                                          int max) {
   auto it = obj.find(std::string(key));
   if (it == obj.end() || it->is_null()) return std::optional<int>();
-  if (!it->is_number_integer())
-    return FieldError(absl::StrCat(path, ".", key), "must be an integer");
+  if (!it->is_number_integer()) return FieldError(absl::StrCat(path, ".", key), "must be an integer");
   auto v = it->get<long long>();
   if (v < min || v > max)
     return FieldError(absl::StrCat(path, ".", key), absl::StrCat("must be between ", min, " and ", max));
@@ -80,8 +80,8 @@ absl::StatusOr<std::optional<int>> OptInt(const json& obj, absl::string_view key
 
 absl::Status CheckEnum(const std::string& value, const std::set<std::string>& allowed, absl::string_view path) {
   if (allowed.count(value)) return absl::OkStatus();
-  return FieldError(path, absl::StrCat(Quoted(value), " is not one of: ",
-                                       absl::StrJoin(allowed.begin(), allowed.end(), ", ")));
+  return FieldError(
+      path, absl::StrCat(Quoted(value), " is not one of: ", absl::StrJoin(allowed.begin(), allowed.end(), ", ")));
 }
 
 absl::StatusOr<std::optional<SecretKeyRef>> OptSecretRef(const json& obj, absl::string_view key,
@@ -164,9 +164,9 @@ absl::StatusOr<Retention> ParseRetention(const json& obj, absl::string_view path
 
 absl::StatusOr<Repository> ParseRepository(const json& obj, absl::string_view path) {
   if (!obj.is_object()) return FieldError(path, "must be an object");
-  static const std::set<std::string> known = {
-      "type", "destinationPath", "bucket", "endpointURL", "endpointCA", "disableVerifyTLS",
-      "uriStyle", "encryption", "encryptionKey", "s3Credentials", "retention"};
+  static const std::set<std::string> known = {"type",          "destinationPath",  "bucket",   "endpointURL",
+                                              "endpointCA",    "disableVerifyTLS", "uriStyle", "encryption",
+                                              "encryptionKey", "s3Credentials",    "retention"};
   for (auto& [k, v] : obj.items())
     if (!known.count(k)) return FieldError(absl::StrCat(path, ".", k), "is not a known field");
   Repository repo;
@@ -224,8 +224,7 @@ absl::StatusOr<Repository> ParseRepository(const json& obj, absl::string_view pa
   if (auto s = CheckConfigValue(repo.bucket, absl::StrCat(path, ".bucket")); !s.ok()) return s;
   auto endpoint = OptString(obj, "endpointURL", path);
   if (!endpoint.ok()) return endpoint.status();
-  if (!endpoint->has_value())
-    return FieldError(absl::StrCat(path, ".endpointURL"), "is required for an S3 repository");
+  if (!endpoint->has_value()) return FieldError(absl::StrCat(path, ".endpointURL"), "is required for an S3 repository");
   if (auto s = ParseEndpoint(**endpoint, repo, absl::StrCat(path, ".endpointURL")); !s.ok()) return s;
   auto verify = OptBool(obj, "disableVerifyTLS", path);
   if (!verify.ok()) return verify.status();
@@ -242,16 +241,14 @@ absl::StatusOr<Repository> ParseRepository(const json& obj, absl::string_view pa
 
   std::string cpath = absl::StrCat(path, ".s3Credentials");
   auto cit = obj.find("s3Credentials");
-  if (cit == obj.end() || !cit->is_object())
-    return FieldError(cpath, "is required for an S3 repository (an object)");
+  if (cit == obj.end() || !cit->is_object()) return FieldError(cpath, "is required for an S3 repository (an object)");
   static const std::set<std::string> known_creds = {"region", "accessKeyId", "secretAccessKey", "keyType", "uriStyle"};
   for (auto& [k, v] : cit->items())
     if (!known_creds.count(k)) return FieldError(absl::StrCat(cpath, ".", k), "is not a known field");
   S3Credentials creds;
   auto region = OptString(*cit, "region", cpath);
   if (!region.ok()) return region.status();
-  if (!region->has_value() || (*region)->empty())
-    return FieldError(absl::StrCat(cpath, ".region"), "is required");
+  if (!region->has_value() || (*region)->empty()) return FieldError(absl::StrCat(cpath, ".region"), "is required");
   creds.region = **region;
   if (auto s = CheckConfigValue(creds.region, absl::StrCat(cpath, ".region")); !s.ok()) return s;
   auto kt = OptString(*cit, "keyType", cpath);
@@ -311,7 +308,7 @@ absl::StatusOr<Archive> ParseArchive(const json& object) {
   auto conf = spec->find("configuration");
   if (conf == spec->end() || !conf->is_object()) return FieldError("spec.configuration", "is required");
   static const std::set<std::string> known_conf = {"repositories", "compression", "compressLevel",
-                                                    "archivePushQueueMax"};
+                                                   "archivePushQueueMax"};
   for (auto& [k, v] : conf->items())
     if (!known_conf.count(k)) return FieldError(absl::StrCat("spec.configuration.", k), "is not a known field");
   auto repos = conf->find("repositories");
@@ -363,8 +360,7 @@ absl::StatusOr<std::map<std::string, Archive>> ParseArchiveList(absl::string_vie
   std::map<std::string, Archive> out;
   for (std::size_t i = 0; i < doc.size(); ++i) {
     auto a = ParseArchive(doc[i]);
-    if (!a.ok())
-      return absl::InvalidArgumentError(absl::StrCat("archives[", i, "]: ", a.status().message()));
+    if (!a.ok()) return absl::InvalidArgumentError(absl::StrCat("archives[", i, "]: ", a.status().message()));
     std::string name = a->name;
     if (!out.emplace(name, std::move(*a)).second)
       return absl::InvalidArgumentError(absl::StrCat("archives: Archive '", name, "' is defined twice"));

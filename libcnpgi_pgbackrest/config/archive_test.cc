@@ -89,8 +89,8 @@ TEST_CASE("archivePushQueueMax: unset by default, a Kubernetes size of at least 
   CHECK(*ParseArchive(j)->archive_push_queue_max == (std::uint64_t{1} << 52));
   for (const char* big : {"4097Ti", "16777217Ti", "4194305Gi"}) {
     j["spec"]["configuration"]["archivePushQueueMax"] = big;
-    CHECK(ErrorOf(j) == absl::StrCat("spec.configuration.archivePushQueueMax: '", big,
-                                     "' is more than pgBackRest allows (4096Ti)"));
+    CHECK(ErrorOf(j) ==
+          absl::StrCat("spec.configuration.archivePushQueueMax: '", big, "' is more than pgBackRest allows (4096Ti)"));
   }
   j["spec"]["configuration"]["archivePushQueueMax"] = "15Mi";
   CHECK(ErrorOf(j) == "spec.configuration.archivePushQueueMax: '15Mi' is less than one WAL segment (16Mi)");
@@ -156,8 +156,10 @@ TEST_CASE("Values that become paths or pgbackrest.conf lines cannot leave their 
   CHECK(repo_field("destinationPath", "/backups\nrepo1-path=/etc") ==
         "spec.configuration.repositories[0].destinationPath: must not contain control characters or line breaks "
         "(it is written into pgbackrest.conf)");
-  CHECK(repo_field("bucket", "b\rx").find("spec.configuration.repositories[0].bucket: must not contain control characters") == 0);
-  CHECK(repo_field("endpointURL", "minio\n:9000").find("spec.configuration.repositories[0].endpointURL: must not contain") == 0);
+  CHECK(repo_field("bucket", "b\rx")
+            .find("spec.configuration.repositories[0].bucket: must not contain control characters") == 0);
+  CHECK(repo_field("endpointURL", "minio\n:9000")
+            .find("spec.configuration.repositories[0].endpointURL: must not contain") == 0);
   for (const char* escaping : {"/a/../../etc", "/..", "/a/./b", "//a", "/a//b"})
     CHECK_MESSAGE(repo_field("destinationPath", escaping).find("must not contain empty, '.' or '..' components") !=
                       std::string::npos,

@@ -5,6 +5,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+
 #include "common/json.h"
 #include "pgbackrest/runner.h"
 
@@ -97,8 +98,8 @@ absl::Status RequireReadable(const StanzaCatalog& catalog, const std::string& wh
   if (catalog.status_code == 0 || catalog.status_code == 1 || catalog.status_code == 2) return absl::OkStatus();
   std::string detail =
       CleanPgbackrestMessage(catalog.repo_errors.empty() ? catalog.status_message : catalog.repo_errors);
-  return absl::FailedPreconditionError(absl::StrCat(what, " cannot be read (pgbackrest info status ",
-                                                    catalog.status_code, "): ", detail));
+  return absl::FailedPreconditionError(
+      absl::StrCat(what, " cannot be read (pgbackrest info status ", catalog.status_code, "): ", detail));
 }
 
 }  // namespace cnpgi_pgbackrest

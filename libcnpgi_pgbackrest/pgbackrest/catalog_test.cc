@@ -47,8 +47,9 @@ TEST_CASE("An unreadable stanza reports the repository's own error") {
   REQUIRE(c.ok());
   auto s = RequireReadable(*c, "Archive 'a' stanza 's'");
   CHECK(s.code() == absl::StatusCode::kFailedPrecondition);
-  CHECK(std::string(s.message()).find("Archive 'a' stanza 's' cannot be read (pgbackrest info status 99): repo1: "
-                                      "[CryptoError] unable to flush HINT: is or was the repo encrypted?") == 0);
+  CHECK(std::string(s.message())
+            .find("Archive 'a' stanza 's' cannot be read (pgbackrest info status 99): repo1: "
+                  "[CryptoError] unable to flush HINT: is or was the repo encrypted?") == 0);
   CHECK(std::string(s.message()).find("check the Archive's encryption and encryptionKey") != std::string::npos);
   c->status_code = 2;
   CHECK(RequireReadable(*c, "x").ok());

@@ -1,11 +1,12 @@
-#include "absl/strings/string_view.h"
 #include "pgbackrest/engine.h"
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "pgbackrest/catalog.h"
+#include "absl/strings/string_view.h"
+
 #include "common/json.h"
+#include "pgbackrest/catalog.h"
 
 namespace cnpgi_pgbackrest {
 
@@ -55,8 +56,8 @@ absl::Status Engine::EnsureStanza(const Stanza& stanza, const std::function<bool
     absl::MutexLock lock(&mu_);
     if (stanzas_ready_.count(StanzaKey(stanza))) return absl::OkStatus();
   }
-  PgbackrestCall call{.command = "stanza-create", .options = {"--no-online"}, .timeout = options_.wal_timeout,
-                      .cancelled = cancelled};
+  PgbackrestCall call{
+      .command = "stanza-create", .options = {"--no-online"}, .timeout = options_.wal_timeout, .cancelled = cancelled};
   auto result = Run(stanza, call);
   if (!result.ok()) return result.status();
   if (auto s = PgbackrestStatus(*result, absl::StrCat("creating stanza '", stanza.use.stanza, "' in Archive '",
@@ -87,8 +88,8 @@ absl::Status Engine::RequireEmptyArchive(const Stanza& stanza, const std::functi
       const std::string& max = a.max;
       if (!min.empty())
         return absl::FailedPreconditionError(absl::StrCat(
-            what, " already contains WAL (", min,
-            " to ", max, "); a newly bootstrapped cluster must archive into an empty stanza. Use another stanza, "
+            what, " already contains WAL (", min, " to ", max,
+            "); a newly bootstrapped cluster must archive into an empty stanza. Use another stanza, "
             "or set the annotation cnpg.io/skipEmptyWalArchiveCheck=enabled on the Cluster if this is intended"));
     }
   }
@@ -96,8 +97,8 @@ absl::Status Engine::RequireEmptyArchive(const Stanza& stanza, const std::functi
 }
 
 absl::StatusOr<nlohmann::json> Engine::Info(const Stanza& stanza, const std::function<bool()>& cancelled) const {
-  PgbackrestCall call{.command = "info", .options = {"--output=json"}, .timeout = options_.wal_timeout,
-                      .cancelled = cancelled};
+  PgbackrestCall call{
+      .command = "info", .options = {"--output=json"}, .timeout = options_.wal_timeout, .cancelled = cancelled};
   auto result = Run(stanza, call);
   if (!result.ok()) return result.status();
   if (auto s = PgbackrestStatus(*result, "pgbackrest info"); !s.ok()) return s;

@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+
 #include "cnpgi_pgbackrest/plugin/sidecar.h"
 #include "common/files.h"
 #include "common/status_macros.h"
@@ -55,8 +56,8 @@ absl::StatusOr<ArchiveUse> ShellUse(const SidecarOptions& options, const Engine&
         "which Archive? Give --archive=NAME (this sidecar knows: ", known.empty() ? "none" : absl::StrJoin(known, ", "),
         ") before the pgbackrest command"));
   if (!known.empty() && std::find(known.begin(), known.end(), target.archive) == known.end())
-    return absl::NotFoundError(absl::StrCat("Archive '", target.archive, "' is not known to this sidecar (known: ",
-                                            absl::StrJoin(known, ", "), ")"));
+    return absl::NotFoundError(absl::StrCat(
+        "Archive '", target.archive, "' is not known to this sidecar (known: ", absl::StrJoin(known, ", "), ")"));
   if (target.stanza.empty()) {
     const char* cluster = std::getenv("CLUSTER_NAME");
     target.stanza = cluster ? cluster : "";
@@ -73,8 +74,8 @@ absl::Status Exec(const SidecarOptions& given, std::vector<std::string> args) {
   if (args.empty()) return absl::InvalidArgumentError("no pgbackrest command (for example: info, check, verify)");
   for (const auto& a : args)
     if (absl::StartsWith(a, "--config=") || absl::StartsWith(a, "--stanza="))
-      return absl::InvalidArgumentError(absl::StrCat(a.substr(0, a.find('=')),
-                                                     " is the plugin's: give --archive/--stanza before the command"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(a.substr(0, a.find('=')), " is the plugin's: give --archive/--stanza before the command"));
   ASSIGN_OR_RETURN(auto options, ResolveSidecarOptions(given));
   ASSIGN_OR_RETURN(auto engine, MakeSidecarEngine(options));
   ASSIGN_OR_RETURN(auto use, ShellUse(options, *engine, target));

@@ -118,7 +118,8 @@ absl::StatusOr<std::unique_ptr<Engine>> MakeSidecarEngine(const SidecarOptions& 
 absl::StatusOr<std::unique_ptr<SidecarCapabilities>> SidecarCapabilities::Create(const SidecarOptions& given) {
   ASSIGN_OR_RETURN(auto options, ResolveSidecarOptions(given));
   ASSIGN_OR_RETURN(auto engine, MakeSidecarEngine(options));
-  return std::unique_ptr<SidecarCapabilities>(std::make_unique<PgbackrestSidecar>(std::move(options), std::move(engine)));
+  return std::unique_ptr<SidecarCapabilities>(
+      std::make_unique<PgbackrestSidecar>(std::move(options), std::move(engine)));
 }
 
 }  // namespace cnpgi_pgbackrest

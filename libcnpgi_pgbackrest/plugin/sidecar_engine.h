@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "absl/status/statusor.h"
+
 #include "cnpgi_pgbackrest/plugin/sidecar.h"
 #include "pgbackrest/engine.h"
 

@@ -1,11 +1,10 @@
 // WAL archive and restore through the sidecar on S3 (Ceph RGW over TLS), with client-side encryption.
-#include <sys/stat.h>
-
 #include <filesystem>
 #include <random>
 #include <thread>
 
 #include <doctest/doctest.h>
+#include <sys/stat.h>
 
 #include "harness.h"
 #include "sidecar_client.h"
@@ -166,7 +165,9 @@ TEST_CASE("S3 unreachable: a clear UNAVAILABLE-class error, bounded, and the seg
   p.pg.Stop("immediate");
 }
 
-TEST_CASE("An operator's shell: pgbackrest info, check, repo-ls and verify through the sidecar, secrets in its environment only") {
+TEST_CASE(
+    "An operator's shell: pgbackrest info, check, repo-ls and verify through the sidecar, secrets in its environment "
+    "only") {
   S3Primary p(*RequireS3());
   std::string seg = p.pg.SwitchWal();
   REQUIRE_MESSAGE(p.pg.WaitArchived(std::chrono::seconds(120)), p.Diagnostics());

@@ -55,7 +55,7 @@ struct Options {
   std::string plugins_dir = "/plugins";
   std::string pgdata;
   bool rewind = false;
-  bool legacy = false;  // behave like CNPG <= 1.30: leave cnpg-i 0.6 fields unset
+  bool legacy = false;          // behave like CNPG <= 1.30: leave cnpg-i 0.6 fields unset
   std::string format = "text";  // metrics: "text" (Prometheus exposition) or "json"
   std::vector<std::string> args;
 };
