@@ -6,6 +6,7 @@
 
 #include <curl/curl.h>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -87,9 +88,11 @@ absl::StatusOr<nlohmann::json> KubernetesClient::Request(const std::string& meth
 
   CURL* curl = curl_easy_init();
   if (!curl) return absl::InternalError("curl_easy_init failed");
+  absl::Cleanup cleanup_curl = [curl] { curl_easy_cleanup(curl); };
   std::string url = config_.server + path;
   std::string response;
   curl_slist* headers = nullptr;
+  absl::Cleanup free_headers = [&headers] { curl_slist_free_all(headers); };
   headers = curl_slist_append(headers, bearer.c_str());
   headers = curl_slist_append(headers, "Accept: application/json");
   if (!content_type.empty()) headers = curl_slist_append(headers, ("Content-Type: " + content_type).c_str());
@@ -107,8 +110,6 @@ absl::StatusOr<nlohmann::json> KubernetesClient::Request(const std::string& meth
   CURLcode rc = curl_easy_perform(curl);
   long http = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &http);
-  curl_slist_free_all(headers);
-  curl_easy_cleanup(curl);
 
   std::string what = absl::StrCat(method, " ", path);
   if (rc == CURLE_OPERATION_TIMEDOUT)

@@ -12,6 +12,7 @@
 
 #include "common/status_macros.h"
 #include "common/text.h"
+#include "common/unique_fd.h"
 #include "common/wal_name.h"
 
 namespace cnpgi_pgbackrest {
@@ -136,8 +137,7 @@ absl::Status PgbackrestWalRestore::Restore(const WalRestoreRequest& request) {
   bool archive_ended = false;
   for (const auto& s : prefetched) archive_ended |= absl::IsNotFound(s);
   if (archive_ended && streaming) {
-    int fd = open(flag.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
-    if (fd >= 0) close(fd);
+    UniqueFd created(open(flag.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0600));  // the flag is the file itself
   }
   return absl::OkStatus();
 }
