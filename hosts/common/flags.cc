@@ -3,9 +3,26 @@
 #include <csignal>
 #include <cstring>
 
+#include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
 #include "absl/strings/str_join.h"
 
+#include "cnpgi_pgbackrest/version.h"
+
 namespace cnpgi_pgbackrest::hosts {
+
+void SetUsage(const std::string& program, const std::string& usage) {
+  absl::SetProgramUsageMessage(usage);
+  absl::FlagsUsageConfig config;
+  config.version_string = [program] { return program + " " + Version() + "\n"; };
+  absl::SetFlagsUsageConfig(config);
+}
+
+int FindWord(int argc, char** argv, const std::string& word) {
+  for (int i = 1; i < argc; ++i)
+    if (word == argv[i]) return i;
+  return argc;
+}
 
 std::vector<char*> NormalizeFlags(int argc, char** argv, std::vector<std::string>& storage,
                                   const std::vector<std::string>& from_env) {

@@ -5,11 +5,8 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
-#include "absl/flags/usage_config.h"
 
 #include "cnpgi_pgbackrest/plugin/operator_plugin.h"
-#include "cnpgi_pgbackrest/version.h"
 #include "hosts/common/flags.h"
 
 ABSL_FLAG(std::string, server_cert, "", "server certificate (the server Secret's tls.crt)");
@@ -22,10 +19,7 @@ ABSL_FLAG(std::string, archives_file, "",
           "Archive objects as JSON instead of the Kubernetes API (local runs and tests)");
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage("cnpgi-pgbackrest operator-side plugin server");
-  absl::FlagsUsageConfig usage;
-  usage.version_string = [] { return std::string("cnpgi-pgbackrest-operator ") + cnpgi_pgbackrest::Version() + "\n"; };
-  absl::SetFlagsUsageConfig(usage);
+  cnpgi_pgbackrest::hosts::SetUsage("cnpgi-pgbackrest-operator", "cnpgi-pgbackrest operator-side plugin server");
   std::vector<std::string> storage;
   auto normalized = cnpgi_pgbackrest::hosts::NormalizeFlags(argc, argv, storage);
   absl::ParseCommandLine(static_cast<int>(normalized.size()), normalized.data());

@@ -9,12 +9,9 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
-#include "absl/flags/usage_config.h"
 #include "absl/time/time.h"
 
 #include "cnpgi_pgbackrest/plugin/sidecar_plugin.h"
-#include "cnpgi_pgbackrest/version.h"
 #include "hosts/common/flags.h"
 
 using cnpgi_pgbackrest::SidecarOptions;
@@ -51,14 +48,9 @@ ABSL_FLAG(std::string, wal_storage_dir, kDefaults.wal_storage_dir, "where CNPG m
 ABSL_FLAG(absl::Duration, probe_timeout, absl::Seconds(3), "probe: how long to wait for an answer");
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage("cnpgi-pgbackrest sidecar: [serve|probe] [--flags]");
-  absl::FlagsUsageConfig usage;
-  usage.version_string = [] { return std::string("cnpgi-pgbackrest-sidecar ") + cnpgi_pgbackrest::Version() + "\n"; };
-  absl::SetFlagsUsageConfig(usage);
+  cnpgi_pgbackrest::hosts::SetUsage("cnpgi-pgbackrest-sidecar", "cnpgi-pgbackrest sidecar: [serve|probe] [--flags]");
   // Everything after the word `pgbackrest` is pgbackrest's own, not flags of ours.
-  int own = argc;
-  for (int i = 1; i < argc; ++i)
-    if (own == argc && std::string(argv[i]) == "pgbackrest") own = i;
+  int own = cnpgi_pgbackrest::hosts::FindWord(argc, argv, "pgbackrest");
   std::vector<std::string> storage;
   // The WAL and backup tunables: an Archive's instanceSidecarConfiguration.env can set them.
   auto normalized =
