@@ -5,33 +5,15 @@
 #include "cnpgi_pgbackrest/identity/identity_grpc.h"
 
 namespace cnpgi_pgbackrest {
-namespace {
-
-// The advertised list grows with every Add: Identity is built from what is
-// mounted.
-class MountedIdentity final : public Identity {
- public:
-  MountedIdentity(PluginMetadata metadata, std::vector<PluginService> types)
-      : metadata_(std::move(metadata)), types_(std::move(types)) {}
-  PluginMetadata Metadata() const override { return metadata_; }
-  std::vector<PluginService> Services() const override { return types_; }
-  absl::Status Probe() const override { return absl::OkStatus(); }
-  void Advertise(PluginService type) {
-    if (std::find(types_.begin(), types_.end(), type) == types_.end()) types_.push_back(type);
-  }
-
- private:
-  PluginMetadata metadata_;
-  std::vector<PluginService> types_;
-};
-
-}  // namespace
 
 class PluginServices::State {
  public:
-  explicit State(PluginMetadata metadata) : identity(std::move(metadata), {}), identity_service(&identity) {}
-  MountedIdentity identity;
-  IdentityGrpcService identity_service;
+  explicit State(PluginMetadata metadata) : identity(metadata, {}), metadata(std::move(metadata)) {}
+  // Rebuilt with every Add (before serving), so Identity advertises exactly what is mounted.
+  StaticIdentity identity;
+  IdentityGrpcService identity_service{&identity};
+  PluginMetadata metadata;
+  std::vector<PluginService> types;
   std::vector<grpc::Service*> services;
   std::vector<std::unique_ptr<grpc::Service>> owned;
 };
@@ -40,7 +22,10 @@ PluginServices::PluginServices(PluginMetadata metadata) : state_(std::make_uniqu
 PluginServices::~PluginServices() = default;
 
 void PluginServices::Add(PluginService type, grpc::Service* service) {
-  state_->identity.Advertise(type);
+  if (std::find(state_->types.begin(), state_->types.end(), type) == state_->types.end()) {
+    state_->types.push_back(type);
+    state_->identity = StaticIdentity(state_->metadata, state_->types);
+  }
   if (std::find(state_->services.begin(), state_->services.end(), service) == state_->services.end())
     state_->services.push_back(service);
 }
