@@ -7,7 +7,6 @@
 #include <iostream>
 #include <map>
 #include <string>
-#include <thread>
 
 #include <cnpgi_pgbackrest/metrics/metrics_grpc.h>
 #include <cnpgi_pgbackrest/plugin/sidecar_plugin.h>
@@ -65,11 +64,6 @@ int main(int argc, char** argv) {
   }
   std::cerr << "example host serving on " << (*plugin)->socket_path() << " with cnpgi-pgbackrest " << cp::Version()
             << "\n";
-  std::thread waiter([&] {
-    cp::WaitForTerminationSignal();
-    (*server)->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  });
-  (*server)->Wait();
-  waiter.join();
+  cp::ServeUntilTerminated(**server);
   return 0;
 }

@@ -1,7 +1,6 @@
 #include "cnpgi_pgbackrest/plugin/operator_plugin.h"
 
 #include <iostream>
-#include <thread>
 
 #include "cnpgi_pgbackrest/lifecycle/lifecycle_grpc.h"
 #include "cnpgi_pgbackrest/plugin/termination.h"
@@ -53,12 +52,7 @@ int RunOperator(const OperatorOptions& options, const MutualTlsOptions& tls) {
     return 1;
   }
   Log("info", "operator-side server listening", {{"address", tls.address}, {"version", kPluginVersion}});
-  std::thread waiter([&] {
-    WaitForTerminationSignal();
-    (*server)->grpc->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  });
-  (*server)->grpc->Wait();
-  waiter.join();
+  ServeUntilTerminated(*(*server)->grpc);
   return 0;
 }
 

@@ -1,7 +1,6 @@
 #include "cnpgi_pgbackrest/plugin/sidecar_plugin.h"
 
 #include <iostream>
-#include <thread>
 #include <unistd.h>
 
 #include "absl/strings/str_cat.h"
@@ -91,12 +90,7 @@ int RunSidecar(const SidecarOptions& options) {
   std::vector<std::pair<std::string, std::string>> fields = {{"socket", socket}, {"version", kPluginVersion}};
   for (const auto& setting : (*plugin)->capabilities().Settings()) fields.push_back(setting);
   LogFields("info", "sidecar serving", fields);
-  std::thread waiter([&] {
-    WaitForTerminationSignal();
-    (*server)->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  });
-  (*server)->Wait();
-  waiter.join();
+  ServeUntilTerminated(**server);
   unlink(socket.c_str());
   Log("info", "sidecar stopped", {{"socket", socket}});
   return 0;

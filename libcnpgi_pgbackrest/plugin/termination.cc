@@ -1,7 +1,9 @@
 #include "cnpgi_pgbackrest/plugin/termination.h"
 
+#include <chrono>
 #include <csignal>
 #include <pthread.h>
+#include <thread>
 
 namespace cnpgi_pgbackrest {
 namespace {
@@ -28,6 +30,15 @@ int WaitForTerminationSignal() {
   int sig = 0;
   sigwait(&set, &sig);
   return sig;
+}
+
+void ServeUntilTerminated(grpc::Server& server) {
+  std::thread waiter([&server] {
+    WaitForTerminationSignal();
+    server.Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  });
+  server.Wait();
+  waiter.join();
 }
 
 }  // namespace cnpgi_pgbackrest

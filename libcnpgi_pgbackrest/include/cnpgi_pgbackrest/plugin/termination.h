@@ -1,6 +1,8 @@
 // Termination signals for a plugin process: SIGTERM (Kubernetes stopping the Pod) and SIGINT.
 #pragma once
 
+#include <grpcpp/grpcpp.h>
+
 #include "cnpgi_pgbackrest/export.h"
 
 namespace cnpgi_pgbackrest {
@@ -11,5 +13,8 @@ CNPGI_PGBACKREST_EXPORT void BlockTerminationSignals();
 
 // Returns the signal once one arrives.
 CNPGI_PGBACKREST_EXPORT int WaitForTerminationSignal();
+
+// Serves until SIGTERM or SIGINT, then shuts the server down (in-flight calls get 10 s).
+CNPGI_PGBACKREST_EXPORT void ServeUntilTerminated(grpc::Server& server);
 
 }  // namespace cnpgi_pgbackrest
