@@ -399,6 +399,55 @@ absl::StatusOr<Repository> ParseRepository(const json& obj, absl::string_view pa
   return repo;
 }
 
+// log {levelStderr}: pgBackRest's stderr level (Opera 0.8); console output stays off.
+absl::Status ParseLog(const json& conf, Archive& archive) {
+  auto it = conf.find("log");
+  if (it == conf.end() || it->is_null()) return absl::OkStatus();
+  constexpr absl::string_view path = "spec.configuration.log";
+  if (!it->is_object()) return FieldError(path, "must be an object");
+  if (auto s = CheckKnownFields(*it, {"levelStderr"}, path); !s.ok()) return s;
+  auto level = OptString(*it, "levelStderr", path);
+  if (!level.ok()) return level.status();
+  if (!level->has_value()) return absl::OkStatus();
+  if (auto s = CheckEnum(**level, {"off", "error", "warn", "info", "detail", "debug", "trace"},
+                         absl::StrCat(path, ".levelStderr"));
+      !s.ok())
+    return s;
+  archive.log_level_stderr = **level;
+  return absl::OkStatus();
+}
+
+// backupStandby (Opera PR #104, issue 12): the shape is accepted so that Opera's Archives parse;
+// enabled: true is refused, because backups would silently still need the primary.
+absl::Status ParseBackupStandby(const json& conf, Archive& archive) {
+  auto it = conf.find("backupStandby");
+  if (it == conf.end() || it->is_null()) return absl::OkStatus();
+  constexpr absl::string_view path = "spec.configuration.backupStandby";
+  if (!it->is_object()) return FieldError(path, "must be an object");
+  if (auto s = CheckKnownFields(*it, {"enabled", "injectService", "injectSAN", "serviceName"}, path); !s.ok()) return s;
+  auto enabled = OptBool(*it, "enabled", path);
+  if (!enabled.ok()) return enabled.status();
+  if (*enabled)
+    return FieldError(absl::StrCat(path, ".enabled"),
+                      "backups from a standby are not supported by this version (issue 12); remove backupStandby or "
+                      "set enabled: false");
+  for (auto [field, target] : {std::pair{"injectService", &archive.backup_standby_inject_service},
+                               std::pair{"injectSAN", &archive.backup_standby_inject_san}}) {
+    if (!it->contains(field)) continue;
+    auto v = OptBool(*it, field, path);
+    if (!v.ok()) return v.status();
+    *target = *v;
+  }
+  auto service = OptString(*it, "serviceName", path);
+  if (!service.ok()) return service.status();
+  if (service->has_value()) {
+    if (!IsResourceName(**service) || (*service)->find('.') != std::string::npos || (*service)->size() > 63)
+      return FieldError(absl::StrCat(path, ".serviceName"), absl::StrCat(Quoted(**service), " is not a Service name"));
+    archive.backup_standby_service_name = **service;
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 std::vector<SecretKeyRef> SecretRefs(const Repository& repo) {
@@ -447,8 +496,8 @@ absl::StatusOr<Archive> ParseArchive(const json& object) {
     if (!known_spec.count(k)) return FieldError(absl::StrCat("spec.", k), "is not a known field");
   auto conf = spec->find("configuration");
   if (conf == spec->end() || !conf->is_object()) return FieldError("spec.configuration", "is required");
-  static const std::set<std::string> known_conf = {"repositories", "compression", "compressLevel",
-                                                   "archivePushQueueMax"};
+  static const std::set<std::string> known_conf = {"repositories",        "compression", "compressLevel",
+                                                   "archivePushQueueMax", "log",         "backupStandby"};
   for (auto& [k, v] : conf->items())
     if (!known_conf.count(k)) return FieldError(absl::StrCat("spec.configuration.", k), "is not a known field");
   auto repos = conf->find("repositories");
@@ -479,8 +528,17 @@ absl::StatusOr<Archive> ParseArchive(const json& object) {
     if (!bytes.ok()) return bytes.status();
     archive.archive_push_queue_max = *bytes;
   }
+  if (auto s = ParseLog(*conf, archive); !s.ok()) return s;
+  if (auto s = ParseBackupStandby(*conf, archive); !s.ok()) return s;
   if (auto it = spec->find("instanceSidecarConfiguration"); it != spec->end() && !it->is_null()) {
     if (!it->is_object()) return FieldError("spec.instanceSidecarConfiguration", "must be an object");
+    static const std::set<std::string> known_sidecar = {"env", "resources", "securityContext",
+                                                        "catalogMaintenanceIntervalSeconds"};
+    if (auto s = CheckKnownFields(*it, known_sidecar, "spec.instanceSidecarConfiguration"); !s.ok()) return s;
+    auto interval =
+        OptInt(*it, "catalogMaintenanceIntervalSeconds", "spec.instanceSidecarConfiguration", 0, 2147483647);
+    if (!interval.ok()) return interval.status();
+    if (*interval) archive.catalog_maintenance_interval_seconds = **interval;
     archive.instance_sidecar_configuration = *it;
   }
   archive.definition = {{"apiVersion", std::string(kArchiveApiVersion)},

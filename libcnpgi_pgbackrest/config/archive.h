@@ -84,6 +84,14 @@ struct Archive {
   // archive-push-queue-max in bytes: past this backlog pgBackRest drops WAL (reports it archived
   // without storing it) to keep pg_wal from filling the disk. Unset: WAL is never dropped.
   std::optional<std::uint64_t> archive_push_queue_max;
+  // log-level-stderr of every pgBackRest command (off | error | warn | info | detail | debug | trace).
+  std::string log_level_stderr = "warn";
+  // backupStandby (issue 12): accepted in Opera's shape, not acted on yet; enabled is refused.
+  bool backup_standby_inject_service = true;
+  bool backup_standby_inject_san = true;
+  std::string backup_standby_service_name;  // empty: <cluster>-pgbackrest
+  // instanceSidecarConfiguration.catalogMaintenanceIntervalSeconds (issue 13): 0 turns it off.
+  int catalog_maintenance_interval_seconds = 1800;
   nlohmann::json instance_sidecar_configuration = nlohmann::json::object();
   // apiVersion, kind, metadata.name/namespace and spec of the object parsed: what the operator
   // hands to the sidecar (no status or resourceVersion, so unrelated updates never roll Pods).

@@ -243,6 +243,46 @@ TEST_CASE("A GCS repository: keyType service, token or auto; the key a Secret") 
   CHECK(ErrorOf(j) == "spec.configuration.repositories[0].uriStyle: only applies to s3 and azure repositories");
 }
 
+TEST_CASE("Opera's newer fields: log.levelStderr, backupStandby, catalogMaintenanceIntervalSeconds") {
+  auto a = ParseArchive(SeedArchive());
+  REQUIRE(a.ok());
+  CHECK(a->log_level_stderr == "warn");
+  CHECK(a->catalog_maintenance_interval_seconds == 1800);
+  CHECK(a->backup_standby_inject_service);
+
+  json j = SeedArchive();
+  j["spec"]["configuration"]["log"] = {{"levelStderr", "debug"}};
+  j["spec"]["configuration"]["backupStandby"] = {
+      {"enabled", false}, {"injectService", false}, {"injectSAN", true}, {"serviceName", "pg-backups"}};
+  j["spec"]["instanceSidecarConfiguration"]["catalogMaintenanceIntervalSeconds"] = 0;
+  a = ParseArchive(j);
+  REQUIRE(a.ok());
+  CHECK(a->log_level_stderr == "debug");
+  CHECK_FALSE(a->backup_standby_inject_service);
+  CHECK(a->backup_standby_inject_san);
+  CHECK(a->backup_standby_service_name == "pg-backups");
+  CHECK(a->catalog_maintenance_interval_seconds == 0);
+
+  j["spec"]["configuration"]["log"]["levelStderr"] = "verbose";
+  CHECK(ErrorOf(j).find("spec.configuration.log.levelStderr: 'verbose' is not one of") == 0);
+  j["spec"]["configuration"]["log"] = {{"levelConsole", "info"}};
+  CHECK(ErrorOf(j) == "spec.configuration.log.levelConsole: is not a known field");
+  j["spec"]["configuration"].erase("log");
+  j["spec"]["configuration"]["backupStandby"]["enabled"] = true;
+  CHECK(ErrorOf(j).find("spec.configuration.backupStandby.enabled: backups from a standby are not supported") == 0);
+  j["spec"]["configuration"]["backupStandby"]["enabled"] = false;
+  j["spec"]["configuration"]["backupStandby"]["serviceName"] = "Not_A_Service";
+  CHECK(ErrorOf(j) == "spec.configuration.backupStandby.serviceName: 'Not_A_Service' is not a Service name");
+  j["spec"]["configuration"].erase("backupStandby");
+  j["spec"]["instanceSidecarConfiguration"]["catalogMaintenanceIntervalSeconds"] = -1;
+  CHECK(ErrorOf(j).find("spec.instanceSidecarConfiguration.catalogMaintenanceIntervalSeconds: must be between 0") == 0);
+  j["spec"]["instanceSidecarConfiguration"]["catalogMaintenanceIntervalSeconds"] = "30m";
+  CHECK(ErrorOf(j) == "spec.instanceSidecarConfiguration.catalogMaintenanceIntervalSeconds: must be an integer");
+  j["spec"]["instanceSidecarConfiguration"].erase("catalogMaintenanceIntervalSeconds");
+  j["spec"]["instanceSidecarConfiguration"]["sidecarImage"] = "x";
+  CHECK(ErrorOf(j) == "spec.instanceSidecarConfiguration.sidecarImage: is not a known field");
+}
+
 TEST_CASE("Values that become paths or pgbackrest.conf lines cannot leave their place") {
   auto repo_field = [](const char* field, const json& value) {
     json j = SeedArchive();

@@ -71,6 +71,19 @@ void AppendObjectStore(std::string& out, const std::string& p, const Repository&
 
 }  // namespace
 
+std::string StderrLevel(const Archive& archive) {
+  // The plugin reads pgBackRest's warnings and errors from stderr (dropped WAL, each repository's
+  // failure, the messages of its statuses): off and error would blind it, so they render as warn and
+  // only mean that the sidecar logs none of pgBackRest's lines (see LogsPgbackrestStderr).
+  const std::string& level = archive.log_level_stderr;
+  return level == "off" || level == "error" ? "warn" : level;
+}
+
+bool LogsPgbackrestStderr(const Archive& archive) {
+  const std::string& level = archive.log_level_stderr;
+  return level != "off" && level != "error" && level != "warn";
+}
+
 std::string RenderConfigText(const Archive& archive, const InstanceLocation& instance, const std::string& dir) {
   std::string out = absl::StrCat("# Rendered by cnpgi-pgbackrest from Archive ", archive.name,
                                  "; regenerated when the Archive changes.\n[global]\n");
@@ -93,9 +106,9 @@ std::string RenderConfigText(const Archive& archive, const InstanceLocation& ins
   }
   if (!archive.compression.empty()) absl::StrAppend(&out, "compress-type=", archive.compression, "\n");
   if (archive.compress_level) absl::StrAppend(&out, "compress-level=", *archive.compress_level, "\n");
-  // Console output is parsed (info --output=json); errors still reach stderr for our messages.
-  absl::StrAppend(&out, "log-level-console=off\nlog-level-stderr=warn\nlog-level-file=off\n", "lock-path=", dir,
-                  "/lock\n", "spool-path=", dir, "/spool\n", "log-path=", dir, "/log\n");
+  // Console output is parsed (info --output=json), so it stays off whatever the Archive says.
+  absl::StrAppend(&out, "log-level-console=off\nlog-level-stderr=", StderrLevel(archive), "\nlog-level-file=off\n",
+                  "lock-path=", dir, "/lock\n", "spool-path=", dir, "/spool\n", "log-path=", dir, "/log\n");
   // The WAL path must fail fast when storage is unreachable: pgBackRest retries each
   // request about eight times io-timeout before giving up.
   std::string push, get;

@@ -36,6 +36,13 @@ struct RenderedArchive {
   std::vector<std::string> secret_env;  // PGBACKREST_REPOn_...=value, never on argv or in logs
 };
 
+// log-level-stderr as rendered for the Archive's log.levelStderr: never less than warn.
+std::string StderrLevel(const Archive& archive);
+
+// Whether the sidecar logs every stderr line of pgBackRest (levelStderr info and more verbose);
+// at warn and below it logs only what it reports itself (archive-push warnings, failures).
+bool LogsPgbackrestStderr(const Archive& archive);
+
 // The configuration text for an Archive; file paths (CA bundles, lock, spool) live under dir.
 std::string RenderConfigText(const Archive& archive, const InstanceLocation& instance, const std::string& dir);
 

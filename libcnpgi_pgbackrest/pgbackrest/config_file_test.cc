@@ -135,6 +135,24 @@ TEST_CASE("Azure and GCS repositories: pgBackRest 2.45's option names, credentia
   std::filesystem::remove_all(dir);
 }
 
+TEST_CASE("log.levelStderr: pgBackRest's stderr level, never below warn; the console stays off") {
+  InstanceLocation pg{"/pgdata", "/run", 5432, "postgres"};
+  Archive a = S3Archive();
+  CHECK(RenderConfigText(a, pg, "/w").find("log-level-console=off\nlog-level-stderr=warn\n") != std::string::npos);
+  CHECK_FALSE(LogsPgbackrestStderr(a));
+  for (const char* level : {"info", "detail", "debug", "trace"}) {
+    a.log_level_stderr = level;
+    CHECK(RenderConfigText(a, pg, "/w").find(std::string("log-level-console=off\nlog-level-stderr=") + level + "\n") !=
+          std::string::npos);
+    CHECK(LogsPgbackrestStderr(a));
+  }
+  for (const char* level : {"off", "error"}) {
+    a.log_level_stderr = level;
+    CHECK(StderrLevel(a) == "warn");
+    CHECK_FALSE(LogsPgbackrestStderr(a));
+  }
+}
+
 TEST_CASE("ConfigFiles renders once, puts secrets in the environment, and re-renders on change") {
   std::string dir = std::filesystem::temp_directory_path() / ("cnpgi-config-test-" + std::to_string(getpid()));
   MapSecrets secrets;

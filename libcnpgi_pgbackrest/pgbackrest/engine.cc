@@ -3,9 +3,11 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 
 #include "common/json.h"
+#include "common/log.h"
 #include "pgbackrest/catalog.h"
 
 namespace cnpgi_pgbackrest {
@@ -39,7 +41,14 @@ PgbackrestCall Engine::Prepared(const Stanza& stanza, PgbackrestCall call) const
 }
 
 absl::StatusOr<ProcessResult> Engine::Run(const Stanza& stanza, PgbackrestCall call) const {
-  return runner_.Run(stanza.rendered, Prepared(stanza, std::move(call)));
+  std::string command = call.command;
+  auto result = runner_.Run(stanza.rendered, Prepared(stanza, std::move(call)));
+  // log.levelStderr info and more verbose: pgBackRest's stderr in the sidecar's log, line by line.
+  if (result.ok() && LogsPgbackrestStderr(stanza.archive))
+    for (absl::string_view line : absl::StrSplit(result->err, '\n', absl::SkipWhitespace()))
+      Log("info", "pgBackRest",
+          {{"command", command}, {"stanza", stanza.use.stanza}, {"archive", stanza.use.archive_name}, {"line", line}});
+  return result;
 }
 
 absl::Status Engine::Exec(const Stanza& stanza, PgbackrestCall call) const {

@@ -116,6 +116,34 @@ TEST_CASE("WAL goes to S3 encrypted and comes back byte for byte") {
   CHECK_FALSE(FileExists(rdata + "/pg_wal/RECOVERYXLOG"));
 }
 
+TEST_CASE("endpointCA alone verifies RGW's TLS; log.levelStderr debug reaches the sidecar log and JSON still parses") {
+  S3Service s3 = *RequireS3();
+  std::string path = UniquePath();
+  json archive = S3Archive("rgw", s3, path, s3.port);
+  archive["spec"]["configuration"]["log"] = {{"levelStderr", "debug"}};
+  ArchivingPrimary p("wal-s3-log", "rgw", archive, SecretEnv(s3, s3.secret, kCipher));
+  std::string seg = p.pg.SwitchWal();
+  REQUIRE_MESSAGE(p.pg.WaitArchived(std::chrono::seconds(120)), p.Diagnostics());
+  // The CA file is the only TLS setting: certificates are verified (no storage-verify-tls=n).
+  std::string conf = ReadFile(p.work + "/rgw/pgbackrest.conf");
+  CHECK(conf.find("repo1-storage-ca-file=" + p.work + "/rgw/repo1/ca.crt\n") != std::string::npos);
+  CHECK(conf.find("storage-verify-tls") == std::string::npos);
+  CHECK(conf.find("log-level-console=off\nlog-level-stderr=debug\n") != std::string::npos);
+  struct stat st;
+  REQUIRE(stat((p.work + "/rgw/repo1/ca.crt").c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  // pgBackRest's debug lines are in the sidecar's log, secure options redacted by pgBackRest.
+  std::string log = p.sidecar->Log();
+  CHECK_MESSAGE(log.find("\"msg\":\"pgBackRest\"") != std::string::npos, log.substr(0, 2000));
+  CHECK(log.find("archive-push command begin") != std::string::npos);
+  CHECK(log.find("DEBUG:") != std::string::npos);
+  for (const std::string& secret : {s3.secret, std::string(kCipher)})
+    CHECK_MESSAGE(log.find(secret) == std::string::npos, "a secret in the sidecar log");
+  // pgbackrest info --output=json (the metrics' source) still parses: stdout carries only JSON.
+  auto m = Scrape(p);
+  CHECK_MESSAGE(m["pgbackrest_cnpg_opera_com_repository_reachable"] == 1, p.sidecar->Log().substr(0, 3000));
+}
+
 TEST_CASE("Wrong S3 credentials: archiving fails with pgBackRest's reason and nothing is lost") {
   S3Primary p(*RequireS3());
   std::string first = p.pg.SwitchWal();

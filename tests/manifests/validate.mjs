@@ -363,11 +363,12 @@ check('CRD fields, enums and integer ranges equal those of config/archive.cc', (
   const nodes = {
     known_spec: spec, known_conf: conf, known_creds: repo.properties.s3Credentials,
     known_azure: repo.properties.azureCredentials, known_gcs: repo.properties.gcsCredentials,
+    known_sidecar: spec.properties.instanceSidecarConfiguration,
     repository: repo, retention: repo.properties.retention,
   };
   const problems = [];
   const sets = [...src.matchAll(/static const std::set<std::string> (\w+) = \{([^}]*)\}/g)];
-  assert(sets.length === 7, `expected 7 known-field sets in archive.cc, found ${sets.length}`);
+  assert(sets.length === 8, `expected 8 known-field sets in archive.cc, found ${sets.length}`);
   for (const [, name, body] of sets) {
     const fields = [...body.matchAll(/"(\w+)"/g)].map((m) => m[1]).sort();
     // The two sets named "known" are the repository's (the one with endpointURL) and retention's.
@@ -382,7 +383,7 @@ check('CRD fields, enums and integer ranges equal those of config/archive.cc', (
   const propsNamed = (field) => {
     const found = [];
     forEachSchemaNode(spec, 'spec', (n, at) => {
-      if (!at.includes('instanceSidecarConfiguration') && n.properties?.[field]) found.push([`${at}.${field}`, n.properties[field]]);
+      if (!/instanceSidecarConfiguration\./.test(at) && n.properties?.[field]) found.push([`${at}.${field}`, n.properties[field]]);
     });
     return found;
   };
@@ -511,6 +512,9 @@ const negatives = [
   ['Archive with a Secret reference without key', withArchive((a, r) => { delete r.s3Credentials.secretAccessKey.key; }), /must have required property 'key'/],
   ['Archive with retention.full: 0', withArchive((a, r) => { r.retention = { full: 0 }; }), /full: must be >= 1/],
   ['Archive with retention.archiveType: weekly', withArchive((a, r) => { r.retention = { archiveType: 'weekly' }; }), /archiveType: must be equal to one of the allowed values/],
+  ['Archive with log.levelStderr: verbose', withArchive((a) => { a.spec.configuration.log = { levelStderr: 'verbose' }; }), /levelStderr: must be equal to one of the allowed values/],
+  ['Archive with backupStandby.enabled: true', withArchive((a) => { a.spec.configuration.backupStandby = { enabled: true }; }), /backups from a standby are not supported/],
+  ['Archive with a negative catalogMaintenanceIntervalSeconds', withArchive((a) => { a.spec.instanceSidecarConfiguration.catalogMaintenanceIntervalSeconds = -1; }), /catalogMaintenanceIntervalSeconds: must be >= 0/],
   ['Archive with disableVerifyTLS: "yes"', withArchive((a, r) => { r.disableVerifyTLS = 'yes'; }), /disableVerifyTLS: must be boolean/],
   ['Archive with a typo in the sidecar resources (request)', withArchive((a) => { a.spec.instanceSidecarConfiguration.resources.request = { cpu: '1' }; }), /additional properties 'request'/],
   ['Archive with a sidecar env entry without name', withArchive((a) => { a.spec.instanceSidecarConfiguration.env = [{ value: 'x' }]; }), /must have required property 'name'/],
@@ -563,6 +567,11 @@ const positives = [
       { bucket: 'b', gcsCredentials: { key: { name: 'gcs', key: 'sa.json' } } },
       { type: 'gcs', bucket: 'b', endpointURL: 'gcs.local:4443', gcsCredentials: { keyType: 'token', key: { name: 'gcs', key: 'token' } } },
       { bucket: 'b', destinationPath: '/pg', gcsCredentials: { keyType: 'auto' } }];
+  })],
+  ['Opera\'s newer fields: log.levelStderr, backupStandby (disabled), catalogMaintenanceIntervalSeconds 0', withArchive((a) => {
+    a.spec.configuration.log = { levelStderr: 'debug' };
+    a.spec.configuration.backupStandby = { enabled: false, injectService: false, injectSAN: true, serviceName: 'pg-backups' };
+    a.spec.instanceSidecarConfiguration.catalogMaintenanceIntervalSeconds = 0;
   })],
   ['only the required fields', { apiVersion: 'pgbackrest.cnpg.opera.com/v1', kind: 'Archive', metadata: { name: 'minimal' },
     spec: { configuration: { repositories: [{ bucket: 'b', endpointURL: 's3.example.com', s3Credentials: { region: 'r', keyType: 'auto' } }] } } }],
