@@ -13,6 +13,7 @@
 #include "common/json.h"
 #include "common/text.h"
 #include "common/wal_name.h"
+#include "config/archive_schema.h"
 #include "config/names.h"
 
 namespace cnpgi_pgbackrest {
@@ -67,21 +68,12 @@ absl::StatusOr<bool> OptBool(const json& obj, absl::string_view key, absl::strin
   return it->get<bool>();
 }
 
-absl::StatusOr<std::optional<int>> OptInt(const json& obj, absl::string_view key, absl::string_view path, int min,
-                                          int max) {
+// Reads an optional integer field (its range is the schema's, checked before).
+absl::StatusOr<std::optional<int>> OptInt(const json& obj, absl::string_view key, absl::string_view path) {
   auto it = obj.find(std::string(key));
   if (it == obj.end() || it->is_null()) return std::optional<int>();
   if (!it->is_number_integer()) return FieldError(absl::StrCat(path, ".", key), "must be an integer");
-  auto v = it->get<long long>();
-  if (v < min || v > max)
-    return FieldError(absl::StrCat(path, ".", key), absl::StrCat("must be between ", min, " and ", max));
-  return std::optional<int>(static_cast<int>(v));
-}
-
-absl::Status CheckEnum(const std::string& value, const std::set<std::string>& allowed, absl::string_view path) {
-  if (allowed.count(value)) return absl::OkStatus();
-  return FieldError(
-      path, absl::StrCat(Quoted(value), " is not one of: ", absl::StrJoin(allowed.begin(), allowed.end(), ", ")));
+  return std::optional<int>(static_cast<int>(it->get<long long>()));
 }
 
 absl::StatusOr<std::optional<SecretKeyRef>> OptSecretRef(const json& obj, absl::string_view key,
@@ -132,40 +124,29 @@ absl::Status ParseEndpoint(std::string url, Repository& repo, absl::string_view 
 absl::StatusOr<Retention> ParseRetention(const json& obj, absl::string_view path) {
   Retention r;
   if (!obj.is_object()) return FieldError(path, "must be an object");
-  static const std::set<std::string> known = {"full", "fullType", "diff", "archive", "archiveType", "history"};
-  for (auto& [k, v] : obj.items())
-    if (!known.count(k)) return FieldError(absl::StrCat(path, ".", k), "is not a known field");
-  auto full = OptInt(obj, "full", path, 1, 9999999);
+  auto full = OptInt(obj, "full", path);
   if (!full.ok()) return full.status();
   r.full = *full;
-  auto diff = OptInt(obj, "diff", path, 1, 9999999);
+  auto diff = OptInt(obj, "diff", path);
   if (!diff.ok()) return diff.status();
   r.diff = *diff;
-  auto arch = OptInt(obj, "archive", path, 1, 9999999);
+  auto arch = OptInt(obj, "archive", path);
   if (!arch.ok()) return arch.status();
   r.archive = *arch;
-  auto hist = OptInt(obj, "history", path, 0, 9999999);
+  auto hist = OptInt(obj, "history", path);
   if (!hist.ok()) return hist.status();
   r.history = *hist;
   auto ft = OptString(obj, "fullType", path);
   if (!ft.ok()) return ft.status();
   if (ft->has_value()) {
-    if (auto s = CheckEnum(**ft, {"count", "time"}, absl::StrCat(path, ".fullType")); !s.ok()) return s;
     r.full_type = **ft;
   }
   auto at = OptString(obj, "archiveType", path);
   if (!at.ok()) return at.status();
   if (at->has_value()) {
-    if (auto s = CheckEnum(**at, {"full", "diff", "incr"}, absl::StrCat(path, ".archiveType")); !s.ok()) return s;
     r.archive_type = **at;
   }
   return r;
-}
-
-absl::Status CheckKnownFields(const json& obj, const std::set<std::string>& known, absl::string_view path) {
-  for (auto& [k, v] : obj.items())
-    if (!known.count(k)) return FieldError(absl::StrCat(path, ".", k), "is not a known field");
-  return absl::OkStatus();
 }
 
 // The credentials object of the repository's store type at obj[key], as an object.
@@ -182,8 +163,6 @@ absl::StatusOr<S3Credentials> ParseS3Credentials(const json& obj, Repository& re
   auto creds_obj = CredentialsObject(obj, "s3Credentials", "an S3 repository", path);
   if (!creds_obj.ok()) return creds_obj.status();
   const json& c = **creds_obj;
-  static const std::set<std::string> known_creds = {"region", "accessKeyId", "secretAccessKey", "keyType", "uriStyle"};
-  if (auto s = CheckKnownFields(c, known_creds, cpath); !s.ok()) return s;
   S3Credentials creds;
   auto region = OptString(c, "region", cpath);
   if (!region.ok()) return region.status();
@@ -193,13 +172,11 @@ absl::StatusOr<S3Credentials> ParseS3Credentials(const json& obj, Repository& re
   auto kt = OptString(c, "keyType", cpath);
   if (!kt.ok()) return kt.status();
   if (kt->has_value()) {
-    if (auto s = CheckEnum(**kt, {"shared", "auto", "web-id"}, absl::StrCat(cpath, ".keyType")); !s.ok()) return s;
     creds.key_type = **kt;
   }
   auto cred_uri = OptString(c, "uriStyle", cpath);
   if (!cred_uri.ok()) return cred_uri.status();
   if (cred_uri->has_value() && repo.uri_style.empty()) {
-    if (auto s = CheckEnum(**cred_uri, {"host", "path"}, absl::StrCat(cpath, ".uriStyle")); !s.ok()) return s;
     repo.uri_style = **cred_uri;
   }
   auto ak = OptSecretRef(c, "accessKeyId", cpath);
@@ -223,19 +200,15 @@ absl::StatusOr<AzureCredentials> ParseAzureCredentials(const json& obj, Reposito
   auto creds_obj = CredentialsObject(obj, "azureCredentials", "an azure repository", path);
   if (!creds_obj.ok()) return creds_obj.status();
   const json& c = **creds_obj;
-  static const std::set<std::string> known_azure = {"keyType", "account", "key", "uriStyle"};
-  if (auto s = CheckKnownFields(c, known_azure, cpath); !s.ok()) return s;
   AzureCredentials creds;
   auto kt = OptString(c, "keyType", cpath);
   if (!kt.ok()) return kt.status();
   if (kt->has_value()) {
-    if (auto s = CheckEnum(**kt, {"shared", "sas"}, absl::StrCat(cpath, ".keyType")); !s.ok()) return s;
     creds.key_type = **kt;
   }
   auto cred_uri = OptString(c, "uriStyle", cpath);
   if (!cred_uri.ok()) return cred_uri.status();
   if (cred_uri->has_value() && repo.uri_style.empty()) {
-    if (auto s = CheckEnum(**cred_uri, {"host", "path"}, absl::StrCat(cpath, ".uriStyle")); !s.ok()) return s;
     repo.uri_style = **cred_uri;
   }
   auto account = OptSecretRef(c, "account", cpath);
@@ -257,13 +230,10 @@ absl::StatusOr<GcsCredentials> ParseGcsCredentials(const json& obj, absl::string
   auto creds_obj = CredentialsObject(obj, "gcsCredentials", "a gcs repository", path);
   if (!creds_obj.ok()) return creds_obj.status();
   const json& c = **creds_obj;
-  static const std::set<std::string> known_gcs = {"keyType", "key"};
-  if (auto s = CheckKnownFields(c, known_gcs, cpath); !s.ok()) return s;
   GcsCredentials creds;
   auto kt = OptString(c, "keyType", cpath);
   if (!kt.ok()) return kt.status();
   if (kt->has_value()) {
-    if (auto s = CheckEnum(**kt, {"service", "token", "auto"}, absl::StrCat(cpath, ".keyType")); !s.ok()) return s;
     creds.key_type = **kt;
   }
   auto key = OptSecretRef(c, "key", cpath);
@@ -294,7 +264,6 @@ absl::StatusOr<RepositoryType> ParseRepositoryType(const json& obj, absl::string
   auto type = OptString(obj, "type", path);
   if (!type.ok()) return type.status();
   if (!type->has_value()) return given.empty() ? RepositoryType::kS3 : by_name.at(credentials_of.at(given[0]));
-  if (auto s = CheckEnum(**type, {"s3", "posix", "azure", "gcs"}, absl::StrCat(path, ".type")); !s.ok()) return s;
   if (!given.empty() && credentials_of.at(given[0]) != **type)
     return FieldError(absl::StrCat(path, ".", given[0]), absl::StrCat("only applies to ", credentials_of.at(given[0]),
                                                                       " repositories (type is ", Quoted(**type), ")"));
@@ -303,11 +272,6 @@ absl::StatusOr<RepositoryType> ParseRepositoryType(const json& obj, absl::string
 
 absl::StatusOr<Repository> ParseRepository(const json& obj, absl::string_view path) {
   if (!obj.is_object()) return FieldError(path, "must be an object");
-  static const std::set<std::string> known = {"type",          "destinationPath",  "bucket",           "endpointURL",
-                                              "endpointCA",    "disableVerifyTLS", "uriStyle",         "encryption",
-                                              "encryptionKey", "s3Credentials",    "azureCredentials", "gcsCredentials",
-                                              "retention"};
-  if (auto s = CheckKnownFields(obj, known, path); !s.ok()) return s;
   Repository repo;
   auto type = ParseRepositoryType(obj, path);
   if (!type.ok()) return type.status();
@@ -326,7 +290,6 @@ absl::StatusOr<Repository> ParseRepository(const json& obj, absl::string_view pa
   auto enc = OptString(obj, "encryption", path);
   if (!enc.ok()) return enc.status();
   if (enc->has_value() && **enc != "none" && !(*enc)->empty()) {
-    if (auto s = CheckEnum(**enc, {"aes-256-cbc"}, absl::StrCat(path, ".encryption")); !s.ok()) return s;
     repo.encryption = **enc;
   }
   auto enc_key = OptSecretRef(obj, "encryptionKey", path);
@@ -379,7 +342,6 @@ absl::StatusOr<Repository> ParseRepository(const json& obj, absl::string_view pa
   if (uri->has_value()) {
     if (repo.type == RepositoryType::kGcs)
       return FieldError(absl::StrCat(path, ".uriStyle"), "only applies to s3 and azure repositories");
-    if (auto s = CheckEnum(**uri, {"host", "path"}, absl::StrCat(path, ".uriStyle")); !s.ok()) return s;
     repo.uri_style = **uri;
   }
 
@@ -405,14 +367,9 @@ absl::Status ParseLog(const json& conf, Archive& archive) {
   if (it == conf.end() || it->is_null()) return absl::OkStatus();
   constexpr absl::string_view path = "spec.configuration.log";
   if (!it->is_object()) return FieldError(path, "must be an object");
-  if (auto s = CheckKnownFields(*it, {"levelStderr"}, path); !s.ok()) return s;
   auto level = OptString(*it, "levelStderr", path);
   if (!level.ok()) return level.status();
   if (!level->has_value()) return absl::OkStatus();
-  if (auto s = CheckEnum(**level, {"off", "error", "warn", "info", "detail", "debug", "trace"},
-                         absl::StrCat(path, ".levelStderr"));
-      !s.ok())
-    return s;
   archive.log_level_stderr = **level;
   return absl::OkStatus();
 }
@@ -424,7 +381,6 @@ absl::Status ParseBackupStandby(const json& conf, Archive& archive) {
   if (it == conf.end() || it->is_null()) return absl::OkStatus();
   constexpr absl::string_view path = "spec.configuration.backupStandby";
   if (!it->is_object()) return FieldError(path, "must be an object");
-  if (auto s = CheckKnownFields(*it, {"enabled", "injectService", "injectSAN", "serviceName"}, path); !s.ok()) return s;
   auto enabled = OptBool(*it, "enabled", path);
   if (!enabled.ok()) return enabled.status();
   if (*enabled)
@@ -489,17 +445,15 @@ absl::StatusOr<Archive> ParseArchive(const json& object) {
   if (!archive.namespace_.empty() && !IsResourceName(archive.namespace_))
     return FieldError("metadata.namespace", absl::StrCat(Quoted(archive.namespace_), " is not a valid namespace"));
 
-  auto spec = object.find("spec");
-  if (spec == object.end() || !spec->is_object()) return FieldError("spec", "is required");
-  static const std::set<std::string> known_spec = {"configuration", "instanceSidecarConfiguration"};
-  for (auto& [k, v] : spec->items())
-    if (!known_spec.count(k)) return FieldError(absl::StrCat("spec.", k), "is not a known field");
+  auto given_spec = object.find("spec");
+  if (given_spec == object.end() || !given_spec->is_object()) return FieldError("spec", "is required");
+  // Fields, types, allowed values and ranges: the schema's (config/archive_schema.cc). What follows
+  // reads the spec with the schema's defaults filled in, as the API server stores it.
+  if (auto s = CheckAgainstSchema(*given_spec, ArchiveSpecSchema(), "spec"); !s.ok()) return s;
+  const json defaulted = WithDefaults(*given_spec, ArchiveSpecSchema());
+  const json* spec = &defaulted;
   auto conf = spec->find("configuration");
   if (conf == spec->end() || !conf->is_object()) return FieldError("spec.configuration", "is required");
-  static const std::set<std::string> known_conf = {"repositories",        "compression", "compressLevel",
-                                                   "archivePushQueueMax", "log",         "backupStandby"};
-  for (auto& [k, v] : conf->items())
-    if (!known_conf.count(k)) return FieldError(absl::StrCat("spec.configuration.", k), "is not a known field");
   auto repos = conf->find("repositories");
   if (repos == conf->end() || !repos->is_array() || repos->empty())
     return FieldError("spec.configuration.repositories", "needs at least one repository");
@@ -513,12 +467,9 @@ absl::StatusOr<Archive> ParseArchive(const json& object) {
   auto compression = OptString(*conf, "compression", "spec.configuration");
   if (!compression.ok()) return compression.status();
   if (compression->has_value()) {
-    if (auto s = CheckEnum(**compression, {"none", "bz2", "gz", "lz4", "zst"}, "spec.configuration.compression");
-        !s.ok())
-      return s;
     archive.compression = **compression;
   }
-  auto level = OptInt(*conf, "compressLevel", "spec.configuration", 0, 22);
+  auto level = OptInt(*conf, "compressLevel", "spec.configuration");
   if (!level.ok()) return level.status();
   archive.compress_level = *level;
   auto queue_max = OptString(*conf, "archivePushQueueMax", "spec.configuration");
@@ -532,11 +483,7 @@ absl::StatusOr<Archive> ParseArchive(const json& object) {
   if (auto s = ParseBackupStandby(*conf, archive); !s.ok()) return s;
   if (auto it = spec->find("instanceSidecarConfiguration"); it != spec->end() && !it->is_null()) {
     if (!it->is_object()) return FieldError("spec.instanceSidecarConfiguration", "must be an object");
-    static const std::set<std::string> known_sidecar = {"env", "resources", "securityContext",
-                                                        "catalogMaintenanceIntervalSeconds"};
-    if (auto s = CheckKnownFields(*it, known_sidecar, "spec.instanceSidecarConfiguration"); !s.ok()) return s;
-    auto interval =
-        OptInt(*it, "catalogMaintenanceIntervalSeconds", "spec.instanceSidecarConfiguration", 0, 2147483647);
+    auto interval = OptInt(*it, "catalogMaintenanceIntervalSeconds", "spec.instanceSidecarConfiguration");
     if (!interval.ok()) return interval.status();
     if (*interval) archive.catalog_maintenance_interval_seconds = **interval;
     archive.instance_sidecar_configuration = *it;
@@ -544,7 +491,7 @@ absl::StatusOr<Archive> ParseArchive(const json& object) {
   archive.definition = {{"apiVersion", std::string(kArchiveApiVersion)},
                         {"kind", std::string(kArchiveKind)},
                         {"metadata", {{"name", archive.name}, {"namespace", archive.namespace_}}},
-                        {"spec", *spec}};
+                        {"spec", *given_spec}};
   return archive;
 }
 

@@ -4,6 +4,8 @@
 
 #include "absl/strings/str_cat.h"
 
+#include "config/archive_schema.h"
+
 using namespace cnpgi_pgbackrest;
 using json = nlohmann::json;
 
@@ -281,6 +283,69 @@ TEST_CASE("Opera's newer fields: log.levelStderr, backupStandby, catalogMaintena
   j["spec"]["instanceSidecarConfiguration"].erase("catalogMaintenanceIntervalSeconds");
   j["spec"]["instanceSidecarConfiguration"]["sidecarImage"] = "x";
   CHECK(ErrorOf(j) == "spec.instanceSidecarConfiguration.sidecarImage: is not a known field");
+}
+
+TEST_CASE("Opera's fields this plugin ignores parse; anything else unknown is an error with its path") {
+  json j = SeedArchive();
+  j["spec"]["configuration"]["stanza"] = "legacy";
+  j["spec"]["configuration"]["createStanza"] = "OnBackup";
+  j["spec"]["configuration"]["wal"] = {{"maxParallel", 8}, {"archiveAdditionalCommandArgs", {"--io-timeout=30"}}};
+  j["spec"]["configuration"]["data"] = {
+      {"jobs", 2}, {"immediateCheckpoint", true}, {"tags", {{"team", "db"}}}, {"additionalCommandArgs", json::array()}};
+  j["spec"]["configuration"]["restore"] = {{"jobs", 4}, {"additionalCommandArgs", {"--delta"}}};
+  auto a = ParseArchive(j);
+  REQUIRE(a.ok());
+  // What the sidecar gets is the spec as written (its own parse fills in the same defaults).
+  CHECK(a->definition["spec"]["configuration"]["stanza"] == "legacy");
+
+  auto err = [&](const char* field, const json& value) {
+    json k = j;
+    k["spec"]["configuration"][field] = value;
+    return ErrorOf(k);
+  };
+  CHECK(err("wal", {{"maxParalel", 8}}) == "spec.configuration.wal.maxParalel: is not a known field");
+  CHECK(err("wal", {{"maxParallel", 0}}) == "spec.configuration.wal.maxParallel: must be between 1 and 2147483647");
+  CHECK(err("wal", {{"archiveAdditionalCommandArgs", "--x"}}) ==
+        "spec.configuration.wal.archiveAdditionalCommandArgs: must be a list");
+  CHECK(err("restore", {{"additionalCommandArgs", {"--delta", 3}}}) ==
+        "spec.configuration.restore.additionalCommandArgs[1]: must be a string");
+  CHECK(err("data", {{"tags", {{"team", 1}}}}) == "spec.configuration.data.tags.team: must be a string");
+  CHECK(err("createStanza", "Always") ==
+        "spec.configuration.createStanza: 'Always' is not one of: OnFirstArchive, OnBackup, Disabled");
+  CHECK(err("walStorage", json::object()) == "spec.configuration.walStorage: is not a known field");
+  j["spec"]["configuration"]["repositories"][0]["s3Credentials"]["keyType"] = "iam";
+  CHECK(ErrorOf(j) ==
+        "spec.configuration.repositories[0].s3Credentials.keyType: 'iam' is not one of: shared, auto, "
+        "web-id");
+}
+
+TEST_CASE("The schema fills in defaults where their parent is given, and marks the core/v1 types as literals") {
+  const SchemaField& spec = ArchiveSpecSchema();
+  json filled = WithDefaults(json::parse(R"({"configuration": {"repositories": [{"bucket": "b",
+      "s3Credentials": {"region": "r"}}], "log": {}}, "instanceSidecarConfiguration": {}})"),
+                             spec);
+  CHECK(filled["configuration"]["repositories"][0]["destinationPath"] == "/");
+  CHECK(filled["configuration"]["repositories"][0]["s3Credentials"]["keyType"] == "shared");
+  CHECK_FALSE(filled["configuration"]["repositories"][0].contains("azureCredentials"));
+  CHECK(filled["configuration"]["log"]["levelStderr"] == "warn");
+  CHECK_FALSE(filled["configuration"].contains("backupStandby"));
+  CHECK(filled["instanceSidecarConfiguration"]["catalogMaintenanceIntervalSeconds"] == 1800);
+  auto crd = CrdSchema(spec);
+  CHECK(crd["properties"]["instanceSidecarConfiguration"]["properties"]["env"] ==
+        nlohmann::ordered_json{{"x-cnpgi-literal", "core/v1 EnvVar list"}});
+  CHECK(crd["properties"]["configuration"]["properties"]["compressLevel"]["maximum"] == 22);
+  CHECK(
+      crd["properties"]["configuration"]["properties"]["data"]["properties"]["tags"]["additionalProperties"]["type"] ==
+      "string");
+  // The struct's own defaults are the schema's, for Archives that omit the parent object.
+  Archive defaults;
+  CHECK(crd["properties"]["configuration"]["properties"]["log"]["properties"]["levelStderr"]["default"] ==
+        defaults.log_level_stderr);
+  CHECK(
+      crd["properties"]["instanceSidecarConfiguration"]["properties"]["catalogMaintenanceIntervalSeconds"]["default"] ==
+      defaults.catalog_maintenance_interval_seconds);
+  CHECK(crd["properties"]["configuration"]["properties"]["backupStandby"]["properties"]["injectService"]["default"] ==
+        defaults.backup_standby_inject_service);
 }
 
 TEST_CASE("Values that become paths or pgbackrest.conf lines cannot leave their place") {

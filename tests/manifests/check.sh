@@ -9,7 +9,11 @@
 #      injects (SIDECAR_IMAGE);
 #   4. manifests/overlays/private-registry renders, moves every namespaced object and name to its
 #      namespace and both images to its registry (same tag), and passes validate.mjs too;
-#   5. docs.mjs: README.md shows every example unchanged, its Archive configuration reference has
+#   5. crd-schema.mjs: the Archive CRD's spec schema equals the one the parser checks
+#      (libcnpgi_pgbackrest/config/archive_schema.cc, printed by the built tools/archive-crd-schema,
+#      $ARCHIVE_CRD_SCHEMA in the meson test; default build/tools/archive-crd-schema); fix with
+#      tools/regenerate-crd.sh;
+#   6. docs.mjs: README.md shows every example unchanged, its Archive configuration reference has
 #      a row for every field of the Archive CRD and no other, and its Troubleshooting quotes the
 #      plugin's messages in the code's wording. See the header of docs.mjs.
 # Needs kubectl (for its built-in kustomize), node and npm; installs the npm packages from
@@ -104,13 +108,18 @@ fi
 echo "== validate.mjs on manifests/manifest.yaml"
 node "$here/validate.mjs" "$root" manifests/manifest.yaml | tee "$tmp/report.txt" || status=$?
 
+echo "== crd-schema.mjs: the Archive CRD's spec schema is config/archive_schema.cc's"
+node "$here/crd-schema.mjs" "$root" "${ARCHIVE_CRD_SCHEMA:-$root/build/tools/archive-crd-schema}" |
+  tee "$tmp/schema-report.txt" || status=$?
+
 echo "== docs.mjs: README.md against the examples and the Archive CRD"
 node "$here/docs.mjs" "$root" | tee "$tmp/docs-report.txt" || status=$?
 
 # One closing line for the whole check (validate.mjs's and docs.mjs's own counts, the kustomize comparison and
 # this script's checks).
-read -r passed failed < <(cat "$tmp/report.txt" "$tmp/overlay-report.txt" "$tmp/docs-report.txt" 2>/dev/null |
-  sed -nE 's/^(validate|docs).mjs: ([0-9]+) checks passed, ([0-9]+) failed$/\2 \3/p' |
+read -r passed failed < <(cat "$tmp/report.txt" "$tmp/overlay-report.txt" "$tmp/schema-report.txt" \
+  "$tmp/docs-report.txt" 2>/dev/null |
+  sed -nE 's/^(validate|docs|crd-schema).mjs: ([0-9]+) checks passed, ([0-9]+) failed$/\2 \3/p' |
   awk '{ p += $1; f += $2; n++ } END { if (n) print p, f }')
 passed=${passed:-0}
 failed=${failed:-1}

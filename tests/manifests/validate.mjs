@@ -353,70 +353,7 @@ check('every CEL rule of every CRD parses', () => {
   assert(problems.length === 0, problems.join('\n'));
 });
 
-// The parser (libcnpgi_pgbackrest/config/archive.cc) is the source of truth: its field sets,
-// enums and integer ranges must be the CRD's, so the two cannot drift apart unnoticed.
-check('CRD fields, enums and integer ranges equal those of config/archive.cc', () => {
-  const src = fs.readFileSync(path.join(root, 'libcnpgi_pgbackrest/config/archive.cc'), 'utf8');
-  const spec = crd.spec.versions[0].schema.openAPIV3Schema.properties.spec;
-  const conf = spec.properties.configuration;
-  const repo = conf.properties.repositories.items;
-  const nodes = {
-    known_spec: spec, known_conf: conf, known_creds: repo.properties.s3Credentials,
-    known_azure: repo.properties.azureCredentials, known_gcs: repo.properties.gcsCredentials,
-    known_sidecar: spec.properties.instanceSidecarConfiguration,
-    repository: repo, retention: repo.properties.retention,
-  };
-  const problems = [];
-  const sets = [...src.matchAll(/static const std::set<std::string> (\w+) = \{([^}]*)\}/g)];
-  assert(sets.length === 8, `expected 8 known-field sets in archive.cc, found ${sets.length}`);
-  for (const [, name, body] of sets) {
-    const fields = [...body.matchAll(/"(\w+)"/g)].map((m) => m[1]).sort();
-    // The two sets named "known" are the repository's (the one with endpointURL) and retention's.
-    const node = name === 'known' ? (fields.includes('endpointURL') ? nodes.repository : nodes.retention) : nodes[name];
-    if (!node) { problems.push(`unknown set ${name}`); continue; }
-    const crdFields = Object.keys(node.properties).sort();
-    if (JSON.stringify(fields) !== JSON.stringify(crdFields)) {
-      problems.push(`${name}: archive.cc ${fields.join(',')} vs CRD ${crdFields.join(',')}`);
-    }
-  }
-  // All schema nodes (below spec) that define a property of this name.
-  const propsNamed = (field) => {
-    const found = [];
-    forEachSchemaNode(spec, 'spec', (n, at) => {
-      if (!/instanceSidecarConfiguration\./.test(at) && n.properties?.[field]) found.push([`${at}.${field}`, n.properties[field]]);
-    });
-    return found;
-  };
-  const enums = [...src.matchAll(/CheckEnum\([^,]+,\s*\{([^}]*)\},\s*(?:absl::StrCat\(\w+,\s*"\.(\w+)"\)|"[\w.]*\.(\w+)")/g)];
-  assert(enums.length >= 7, `expected at least 7 CheckEnum calls, found ${enums.length}`);
-  for (const [, body, f1, f2] of enums) {
-    const field = f1 || f2;
-    const values = [...body.matchAll(/"([^"]+)"/g)].map((m) => m[1]);
-    // The parser treats encryption "none" (and "") as no encryption before CheckEnum.
-    if (field === 'encryption') values.push('none');
-    // Several nodes may share a name (each credentials block has a keyType): one of them must match.
-    const found = propsNamed(field);
-    if (!found.length) problems.push(`${field}: not in the CRD`);
-    const same = ([, node]) => JSON.stringify([...(node.enum || [])].sort()) === JSON.stringify([...values].sort());
-    if (found.length && !found.some(same)) {
-      problems.push(`${field}: enums ${found.map(([at, n]) => `${at} ${JSON.stringify(n.enum)}`).join(', ')} vs archive.cc ${JSON.stringify(values)}`);
-    }
-  }
-  const ints = [...src.matchAll(/OptInt\([^,]+,\s*"(\w+)",\s*[^,]+,\s*(\d+),\s*(\d+)\)/g)];
-  assert(ints.length >= 5, `expected at least 5 OptInt calls, found ${ints.length}`);
-  for (const [, field, min, max] of ints) {
-    const found = propsNamed(field);
-    if (!found.length) problems.push(`${field}: not in the CRD`);
-    for (const [at, node] of found) {
-      if (node.type !== 'integer' || node.minimum !== Number(min) || node.maximum !== Number(max)) {
-        problems.push(`${at}: ${node.type} ${node.minimum}..${node.maximum} vs archive.cc integer ${min}..${max}`);
-      }
-    }
-  }
-  if (conf.properties.repositories.maxItems !== Number(/repos->size\(\) > (\d+)/.exec(src)?.[1])) problems.push('repositories maxItems');
-  assert(problems.length === 0, problems.join('\n'));
-});
-
+// The spec schema is generated from the parser's (config/archive_schema.cc): crd-schema.mjs checks it.
 registerCrd(crd, 'manifests/manifest.yaml');
 for (const f of fs.readdirSync(path.join(here, 'cnpg-crds')).filter((x) => x.endsWith('.yaml')).sort()) {
   for (const c of loadAll(path.join(here, 'cnpg-crds', f))) registerCrd(c, `cnpg-crds/${f}`);
