@@ -361,39 +361,31 @@ absl::StatusOr<Repository> ParseRepository(const json& obj, absl::string_view pa
   return repo;
 }
 
+// obj[key] when present (its type is the schema's, checked before), else nullptr.
+const json* Present(const json& obj, const char* key) {
+  auto it = obj.find(key);
+  return it == obj.end() || it->is_null() ? nullptr : &*it;
+}
+
 // log {levelStderr}: pgBackRest's stderr level (Opera 0.8); console output stays off.
-absl::Status ParseLog(const json& conf, Archive& archive) {
-  auto it = conf.find("log");
-  if (it == conf.end() || it->is_null()) return absl::OkStatus();
-  constexpr absl::string_view path = "spec.configuration.log";
-  if (!it->is_object()) return FieldError(path, "must be an object");
-  auto level = OptString(*it, "levelStderr", path);
-  if (!level.ok()) return level.status();
-  if (!level->has_value()) return absl::OkStatus();
-  archive.log_level_stderr = **level;
-  return absl::OkStatus();
+void ParseLog(const json& conf, Archive& archive) {
+  if (const json* log = Present(conf, "log"))
+    if (const json* level = Present(*log, "levelStderr")) archive.log_level_stderr = level->get<std::string>();
 }
 
 // backupStandby (Opera PR #104, issue 12): the shape is accepted so that Opera's Archives parse;
 // enabled: true is refused, because backups would silently still need the primary.
 absl::Status ParseBackupStandby(const json& conf, Archive& archive) {
-  auto it = conf.find("backupStandby");
-  if (it == conf.end() || it->is_null()) return absl::OkStatus();
+  const json* it = Present(conf, "backupStandby");
+  if (!it) return absl::OkStatus();
   constexpr absl::string_view path = "spec.configuration.backupStandby";
-  if (!it->is_object()) return FieldError(path, "must be an object");
-  auto enabled = OptBool(*it, "enabled", path);
-  if (!enabled.ok()) return enabled.status();
-  if (*enabled)
+  if (const json* enabled = Present(*it, "enabled"); enabled && enabled->get<bool>())
     return FieldError(absl::StrCat(path, ".enabled"),
                       "backups from a standby are not supported by this version (issue 12); remove backupStandby or "
                       "set enabled: false");
-  for (auto [field, target] : {std::pair{"injectService", &archive.backup_standby_inject_service},
-                               std::pair{"injectSAN", &archive.backup_standby_inject_san}}) {
-    if (!it->contains(field)) continue;
-    auto v = OptBool(*it, field, path);
-    if (!v.ok()) return v.status();
-    *target = *v;
-  }
+  // Defaults (true) are the schema's, filled in before.
+  if (const json* v = Present(*it, "injectService")) archive.backup_standby_inject_service = v->get<bool>();
+  if (const json* v = Present(*it, "injectSAN")) archive.backup_standby_inject_san = v->get<bool>();
   auto service = OptString(*it, "serviceName", path);
   if (!service.ok()) return service.status();
   if (service->has_value()) {
@@ -479,7 +471,7 @@ absl::StatusOr<Archive> ParseArchive(const json& object) {
     if (!bytes.ok()) return bytes.status();
     archive.archive_push_queue_max = *bytes;
   }
-  if (auto s = ParseLog(*conf, archive); !s.ok()) return s;
+  ParseLog(*conf, archive);
   if (auto s = ParseBackupStandby(*conf, archive); !s.ok()) return s;
   if (auto it = spec->find("instanceSidecarConfiguration"); it != spec->end() && !it->is_null()) {
     if (!it->is_object()) return FieldError("spec.instanceSidecarConfiguration", "must be an object");
