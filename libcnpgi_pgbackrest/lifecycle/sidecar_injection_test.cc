@@ -29,7 +29,10 @@ StaticArchiveCatalog Catalog() {
                         "secretAccessKey":{"name":"minio","key":"ACCESS_SECRET_KEY"}}}],"compression":"zst"},
       "instanceSidecarConfiguration":{"resources":{"limits":{"memory":"2Gi","cpu":"2"}},
                                       "env":[{"name":"TZ","value":"UTC"}]}}},
-    {"metadata":{"name":"local"},"spec":{"configuration":{"repositories":[{"type":"posix","destinationPath":"/backup"}]}}}])");
+    {"metadata":{"name":"local"},"spec":{"configuration":{"repositories":[{"type":"posix","destinationPath":"/backup"}]}}},
+    {"metadata":{"name":"azure-store"},"spec":{"configuration":{"repositories":[{"bucket":"backups",
+      "azureCredentials":{"account":{"name":"azure","key":"AZURE_STORAGE_ACCOUNT"},"key":{"name":"azure","key":"AZURE_STORAGE_KEY"}}},
+      {"bucket":"gcs-backups","gcsCredentials":{"key":{"name":"gcs","key":"sa.json"}}}]}}}])");
   REQUIRE(archives.ok());
   return StaticArchiveCatalog(*archives);
 }
@@ -121,6 +124,21 @@ TEST_CASE("Instance Pod: the native sidecar, the /plugins volume, nothing else c
   undone["spec"]["volumes"].erase(undone["spec"]["volumes"].size() - 1);
   undone["spec"]["containers"][0]["volumeMounts"].erase(undone["spec"]["containers"][0]["volumeMounts"].size() - 1);
   CHECK(undone == r.original);
+}
+
+TEST_CASE("Azure and GCS repositories: their Secret keys reach the sidecar as secretKeyRef env") {
+  auto catalog = Catalog();
+  SidecarInjection hook({.image = "ghcr.io/cnpgi-pgbackrest/sidecar:0.1.0"}, &catalog);
+  std::string cluster = kCluster;
+  cluster.replace(cluster.find("minio-store"), 11, "azure-store");
+  auto r = Inject(hook, cluster.c_str(), Fixture("instance-pod.json"));
+  std::map<std::string, json> env;
+  for (const auto& e : r.result["spec"]["initContainers"][1]["env"]) env[e["name"]] = e;
+  CHECK(env.at("CNPGI_SECRET_azure_AZURE_STORAGE_ACCOUNT")["valueFrom"]["secretKeyRef"] ==
+        json{{"name", "azure"}, {"key", "AZURE_STORAGE_ACCOUNT"}});
+  CHECK(env.at("CNPGI_SECRET_azure_AZURE_STORAGE_KEY")["valueFrom"]["secretKeyRef"] ==
+        json{{"name", "azure"}, {"key", "AZURE_STORAGE_KEY"}});
+  CHECK(env.at("CNPGI_SECRET_gcs_sa.json")["valueFrom"]["secretKeyRef"] == json{{"name", "gcs"}, {"key", "sa.json"}});
 }
 
 TEST_CASE("EVALUATE then CREATE: deterministic, and idempotent on an already-patched Pod") {
