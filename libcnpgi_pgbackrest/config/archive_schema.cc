@@ -1,5 +1,6 @@
 #include "config/archive_schema.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
