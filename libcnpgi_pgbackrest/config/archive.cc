@@ -449,8 +449,9 @@ absl::StatusOr<Archive> ParseArchive(const json& object) {
   auto repos = conf->find("repositories");
   if (repos == conf->end() || !repos->is_array() || repos->empty())
     return FieldError("spec.configuration.repositories", "needs at least one repository");
-  if (repos->size() > 4)
-    return FieldError("spec.configuration.repositories", "pgBackRest supports at most 4 repositories");
+  if (repos->size() > kMaxRepositories)
+    return FieldError("spec.configuration.repositories",
+                      absl::StrCat("pgBackRest supports at most ", kMaxRepositories, " repositories"));
   for (std::size_t i = 0; i < repos->size(); ++i) {
     auto repo = ParseRepository((*repos)[i], absl::StrCat("spec.configuration.repositories[", i, "]"));
     if (!repo.ok()) return repo.status();

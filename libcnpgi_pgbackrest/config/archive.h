@@ -16,6 +16,8 @@ namespace cnpgi_pgbackrest {
 
 inline constexpr absl::string_view kArchiveApiVersion = "pgbackrest.cnpg.opera.com/v1";
 inline constexpr absl::string_view kArchiveKind = "Archive";
+// pgBackRest numbers repositories repo1 to repo4.
+inline constexpr std::size_t kMaxRepositories = 4;
 
 // A key of a Secret in the Cluster's namespace.
 struct SecretKeyRef {

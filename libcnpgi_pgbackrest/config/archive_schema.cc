@@ -7,6 +7,7 @@
 #include "absl/strings/str_join.h"
 
 #include "common/text.h"
+#include "config/archive.h"
 
 namespace cnpgi_pgbackrest {
 namespace {
@@ -236,7 +237,7 @@ SchemaField BuildSpec() {
                                    "'aes-256-cbc')",
                                    "encryptionKey needs encryption: aes-256-cbc"))
                          .Crd("minItems", Json(1))
-                         .Crd("maxItems", Json(4))
+                         .Crd("maxItems", Json(kMaxRepositories))
                          .Crd("x-kubernetes-list-type", Json("atomic"))},
                     {"compression", String("compress-type for backups and WAL. Unset: pgBackRest's default (gz).")
                                         .Enum({"none", "bz2", "gz", "lz4", "zst"})},
