@@ -72,6 +72,9 @@ void CheckReparses(const Archive& archive) {
   FUZZ_CHECK(again->definition == archive.definition);
   FUZZ_CHECK(again->compression == archive.compression && again->compress_level == archive.compress_level);
   FUZZ_CHECK(again->archive_push_queue_max == archive.archive_push_queue_max);
+  FUZZ_CHECK(again->log_level_stderr == archive.log_level_stderr);
+  FUZZ_CHECK(again->catalog_maintenance_interval_seconds == archive.catalog_maintenance_interval_seconds);
+  FUZZ_CHECK(again->backup_standby_service_name == archive.backup_standby_service_name);
   FUZZ_CHECK(again->instance_sidecar_configuration == archive.instance_sidecar_configuration);
   FUZZ_CHECK(again->repositories.size() == archive.repositories.size());
   for (std::size_t i = 0; i < archive.repositories.size(); ++i)
