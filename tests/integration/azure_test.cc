@@ -61,7 +61,7 @@ TEST_CASE("Azure: WAL into the container through the sidecar, a backup, and a re
   INFO("message: " << refused.error_message());
   CHECK(refused.error_code() == grpc::StatusCode::PERMISSION_DENIED);
   CHECK(refused.error_message().find("archiving " + held + " to Archive 'azure' stanza 'cluster-example' failed") == 0);
-  CHECK(refused.error_message().find("403") != std::string::npos);
+  CHECK(refused.error_message().find("repo1: [ProtocolError]") != std::string::npos);
   CHECK(refused.error_message().find("d3Jvbmcta2V5") == std::string::npos);
   src.sidecar_env = AzureSecretEnv(*azure, azure->key);
   src.StartSidecar();
