@@ -63,6 +63,15 @@ TEST_CASE("Azure: WAL into the container through the sidecar, a backup, and a re
   CHECK(refused.error_message().find("archiving " + held + " to Archive 'azure' stanza 'cluster-example' failed") == 0);
   CHECK(refused.error_message().find("repo1: [ProtocolError]") != std::string::npos);
   CHECK(refused.error_message().find("d3Jvbmcta2V5") == std::string::npos);
+  CHECK_MESSAGE(WaitUntil(
+                    [&] {
+                      auto ready = src.pg.ReadyFiles();
+                      return std::find(ready.begin(), ready.end(), held) != ready.end();
+                    },
+                    std::chrono::seconds(20)),
+                "the refused segment must stay .ready");
+  auto done = src.pg.DoneFiles();
+  CHECK(std::find(done.begin(), done.end(), held) == done.end());
   src.sidecar_env = AzureSecretEnv(*azure, azure->key);
   src.StartSidecar();
   src.pg.NudgeArchiver();

@@ -283,6 +283,9 @@ std::vector<std::string> AzureSecretEnv(const AzureService& azure, const std::st
 // A Cluster JSON as CNPG sends it (metadata, spec and status), for cluster `name` using Archive `archive`.
 json ClusterJson(const std::string& name, const std::string& archive, const std::string& pod = "cluster-example-1");
 
+// An Archive object called name with one repository and this compression.
+json ArchiveObject(const std::string& name, const json& repository, const std::string& compression);
+
 // An Archive with one S3 repository on the test RGW (TLS with its CA, aes-256-cbc, zstd) at path.
 json S3Archive(const std::string& name, const S3Service& s3, const std::string& path, int port);
 

@@ -45,22 +45,17 @@ std::string AzureService::GetBlobPrefix(const std::string& blob, int bytes) cons
 }
 
 json AzureArchive(const std::string& name, const AzureService& azure, const std::string& path) {
-  return json{
-      {"apiVersion", "pgbackrest.cnpg.opera.com/v1"},
-      {"kind", "Archive"},
-      {"metadata", {{"name", name}, {"namespace", "default"}}},
-      {"spec",
-       {{"configuration",
-         {{"repositories", json::array({{{"destinationPath", path},
-                                         {"bucket", azure.container},
-                                         {"endpointURL", azure.endpoint + ":" + std::to_string(azure.port)},
-                                         {"endpointCA", {{"name", "azure-ca"}, {"key", "ca.crt"}}},
-                                         {"azureCredentials",
-                                          {{"keyType", "shared"},
-                                           {"account", {{"name", "azure-creds"}, {"key", "AZURE_STORAGE_ACCOUNT"}}},
-                                           {"key", {{"name", "azure-creds"}, {"key", "AZURE_STORAGE_KEY"}}},
-                                           {"uriStyle", "path"}}}}})},
-          {"compression", "zst"}}}}}};
+  return ArchiveObject(name,
+                       {{"destinationPath", path},
+                        {"bucket", azure.container},
+                        {"endpointURL", azure.endpoint + ":" + std::to_string(azure.port)},
+                        {"endpointCA", {{"name", "azure-ca"}, {"key", "ca.crt"}}},
+                        {"azureCredentials",
+                         {{"keyType", "shared"},
+                          {"account", {{"name", "azure-creds"}, {"key", "AZURE_STORAGE_ACCOUNT"}}},
+                          {"key", {{"name", "azure-creds"}, {"key", "AZURE_STORAGE_KEY"}}},
+                          {"uriStyle", "path"}}}},
+                       "zst");
 }
 
 std::vector<std::string> AzureSecretEnv(const AzureService& azure, const std::string& key) {
