@@ -204,6 +204,7 @@ cmd_head() {
 [[ $# -ge 2 ]] || usage
 ACTION=$1
 D=$2
+[[ -n $D ]] || usage
 case $D in /*) ;; *) D=$PWD/$D ;; esac
 D=${D%/}
 
