@@ -57,11 +57,10 @@ int main(int argc, char** argv) {
   int own = cnpgi_pgbackrest::hosts::FindWord(argc, argv, "pgbackrest");
   std::vector<std::string> storage;
   // The WAL and backup tunables: an Archive's instanceSidecarConfiguration.env can set them.
-  auto normalized =
-      cnpgi_pgbackrest::hosts::NormalizeFlags(own, argv, storage,
-                                              {"wal_timeout", "wal_io_timeout", "wal_push_parallel", "wal_push_ahead",
-                                               "wal_mark_done", "wal_prefetch", "backup_timeout", "backup_wal_wait",
-                                               "status_interval"});
+  auto normalized = cnpgi_pgbackrest::hosts::NormalizeFlags(
+      own, argv, storage,
+      {"wal_timeout", "wal_io_timeout", "wal_push_parallel", "wal_push_ahead", "wal_mark_done", "wal_prefetch",
+       "backup_timeout", "backup_wal_wait", "status_interval"});
   std::vector<char*> rest = absl::ParseCommandLine(static_cast<int>(normalized.size()), normalized.data());
   std::string mode = rest.size() > 1 ? rest[1] : "serve";
   SidecarOptions o{.plugin_name = absl::GetFlag(FLAGS_plugin_name),

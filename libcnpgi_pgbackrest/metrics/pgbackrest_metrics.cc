@@ -76,8 +76,7 @@ std::vector<MetricDefinition> PgbackrestMetrics::Define(const std::string&) {
       gauge("last_failed_backup_timestamp", "Unix time of the last backup this sidecar failed (0: none)"),
       gauge("backups", "Backups in the repositories by type", {"type"}),
       gauge("repository_backup_bytes",
-            "Bytes the stanza's backup sets store in the repository (sum of pgBackRest's repository delta)",
-            {"repo"}),
+            "Bytes the stanza's backup sets store in the repository (sum of pgBackRest's repository delta)", {"repo"}),
       gauge("repository_wal_bytes", "Bytes the stanza's archived WAL takes in the repository", {"repo"}),
   };
 }
@@ -157,8 +156,8 @@ void PgbackrestMetrics::Refresh() {
     if (!stanza.ok()) catalog = stanza.status();
     // Every repository read: with several, pgBackRest's stanza status says "different across
     // repos" (code 4) as soon as one holds fewer backups, so each repository's own status decides.
-    bool all_read = catalog.ok() && (catalog->repositories.empty() ? RequireReadable(*catalog, use.archive_name).ok()
-                                                                    : true);
+    bool all_read =
+        catalog.ok() && (catalog->repositories.empty() ? RequireReadable(*catalog, use.archive_name).ok() : true);
     if (catalog.ok()) {
       auto usage = BackupUsageByRepository(*catalog);
       for (const auto& r : catalog->repositories) {
@@ -183,7 +182,7 @@ void PgbackrestMetrics::Refresh() {
       repo.reachable = false;
       for (const auto& [k, v] : backup_bytes) repo.backup_bytes[k] = v;
       for (const auto& [k, v] : wal_bytes) repo.wal_bytes[k] = v;
-      std::string why = !catalog.ok()                     ? std::string(catalog.status().message())
+      std::string why = !catalog.ok()                   ? std::string(catalog.status().message())
                         : !catalog->repo_errors.empty() ? catalog->repo_errors
                                                         : RequireReadable(*catalog, use.archive_name).ToString();
       Log("warning", "metrics: cannot read the repository", {{"archive", use.archive_name}, {"error", why}});

@@ -24,7 +24,8 @@ int64_t ListedBytes(const nlohmann::json& listing) {
   return total;
 }
 
-RepositoryState ReadRepositoryState(const Engine& engine, const Stanza& stanza, const std::function<bool()>& cancelled) {
+RepositoryState ReadRepositoryState(const Engine& engine, const Stanza& stanza,
+                                    const std::function<bool()>& cancelled) {
   RepositoryState state;
   auto info = engine.Info(stanza, cancelled);
   state.catalog = info.ok() ? ParseStanzaInfo(*info) : info.status();
@@ -43,7 +44,9 @@ RepositoryState ReadRepositoryState(const Engine& engine, const Stanza& stanza, 
     auto listing = s.ok() ? ParseJson(r->out, "pgbackrest repo-ls output") : absl::StatusOr<nlohmann::json>(s);
     if (!listing.ok()) {
       Log("warning", "cannot list the WAL archive",
-          {{"archive", stanza.use.archive_name}, {"repo", absl::StrCat(repo.key)}, {"error", listing.status().message()}});
+          {{"archive", stanza.use.archive_name},
+           {"repo", absl::StrCat(repo.key)},
+           {"error", listing.status().message()}});
       continue;
     }
     state.wal_bytes[repo.key] = ListedBytes(*listing);

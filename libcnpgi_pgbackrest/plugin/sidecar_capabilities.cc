@@ -11,10 +11,10 @@
 #include "common/log.h"
 #include "common/status_macros.h"
 #include "config/archive_catalog.h"
+#include "kubernetes/client.h"
 #include "metrics/pgbackrest_metrics.h"
 #include "pgbackrest/engine.h"
 #include "plugin/sidecar_engine.h"
-#include "kubernetes/client.h"
 #include "restore_job/pgbackrest_restore_job.h"
 #include "status/archive_status_publisher.h"
 #include "wal/pgbackrest_wal_archive.h"
@@ -93,9 +93,9 @@ class PgbackrestSidecar final : public SidecarCapabilities {
       Log("info", "Archive status off: no Kubernetes API here", {{"reason", config.status().message()}});
       return nullptr;
     }
-    return std::make_unique<ArchiveStatusPublisher>(engine_.get(), &wal_archive_, &backup_,
-                                                    std::make_unique<KubernetesClient>(*config),
-                                                    ArchiveStatusPublisher::Options{.interval = options_.status_interval});
+    return std::make_unique<ArchiveStatusPublisher>(
+        engine_.get(), &wal_archive_, &backup_, std::make_unique<KubernetesClient>(*config),
+        ArchiveStatusPublisher::Options{.interval = options_.status_interval});
   }
 
   SidecarOptions options_;

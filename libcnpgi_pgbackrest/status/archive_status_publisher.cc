@@ -23,14 +23,11 @@ std::string ArchivePath(const std::string& namespace_, const std::string& name) 
 }
 
 ArchiveStatusPublisher::ArchiveStatusPublisher(Engine* engine, const PgbackrestWalArchive* wal,
-                                               const PgbackrestBackup* backup,
-                                               std::unique_ptr<KubernetesClient> client, Options options)
-    : engine_(engine),
-      wal_(wal),
-      backup_(backup),
-      client_(std::move(client)),
-      options_(options),
-      thread_([this] { Run(); }) {}
+                                               const PgbackrestBackup* backup, std::unique_ptr<KubernetesClient> client,
+                                               Options options)
+    : engine_(engine), wal_(wal), backup_(backup), client_(std::move(client)), options_(options), thread_([this] {
+        Run();
+      }) {}
 
 ArchiveStatusPublisher::~ArchiveStatusPublisher() {
   {

@@ -55,9 +55,9 @@ class ArchiveStatusPublisher {
   std::unique_ptr<KubernetesClient> client_;
   Options options_;
   // The publisher thread's own state.
-  std::string target_;             // namespace/archive/stanza the entries below are about
-  nlohmann::json previous_;        // the entry as last built (or taken over from the Archive)
-  nlohmann::json written_;         // the entry as last written (or read)
+  std::string target_;       // namespace/archive/stanza the entries below are about
+  nlohmann::json previous_;  // the entry as last built (or taken over from the Archive)
+  nlohmann::json written_;   // the entry as last written (or read)
   std::string last_error_;
   bool primary_logged_ = false, standby_logged_ = false;
 

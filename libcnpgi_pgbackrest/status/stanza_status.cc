@@ -121,8 +121,8 @@ json BuildStanzaStatus(const StanzaFacts& facts, const RepositoryState& state, c
         unreadable.push_back(absl::StrCat("repo", r.key, ": ", r.status_message));
         continue;
       }
-      json repo = {{"repo", r.key}, {"reachable", true}, {"backupSets", usage[r.key].sets},
-                   {"backupBytes", usage[r.key].bytes}};
+      json repo = {
+          {"repo", r.key}, {"reachable", true}, {"backupSets", usage[r.key].sets}, {"backupBytes", usage[r.key].bytes}};
       if (auto w = state.wal_bytes.find(r.key); w != state.wal_bytes.end()) repo["walBytes"] = w->second;
       repositories.push_back(std::move(repo));
     }
@@ -140,10 +140,9 @@ json BuildStanzaStatus(const StanzaFacts& facts, const RepositoryState& state, c
     conditions.push_back(
         Condition(previous, kRepositoryReachable, "False", "Unreachable", absl::StrJoin(unreadable, "; "), now));
   else
-    conditions.push_back(Condition(previous, kRepositoryReachable, "True", "Reachable",
-                                   absl::StrCat("pgbackrest info read every repository (",
-                                                catalog->repositories.size(), ")"),
-                                   now));
+    conditions.push_back(
+        Condition(previous, kRepositoryReachable, "True", "Reachable",
+                  absl::StrCat("pgbackrest info read every repository (", catalog->repositories.size(), ")"), now));
 
   int64_t last_failed_backup = ParseRfc3339(StringAt(entry, "lastFailedBackup"));
   if (last_failed_backup > 0 && last_failed_backup >= last_backup)
@@ -162,17 +161,16 @@ json BuildStanzaStatus(const StanzaFacts& facts, const RepositoryState& state, c
   int64_t last_failed_wal = ParseRfc3339(StringAt(entry, "lastFailedWALTime"));
   bool failing = seen ? facts.wal_failing : last_failed_wal > 0 && last_failed_wal >= last_wal;
   if (failing)
-    conditions.push_back(Condition(
-        previous, kWalArchiving, "False", "ArchiveFailed",
-        seen ? absl::StrCat(facts.last_failed_wal, ": ", facts.last_wal_failure)
-             : StringAt(PreviousCondition(previous, kWalArchiving), "message"),
-        now));
+    conditions.push_back(Condition(previous, kWalArchiving, "False", "ArchiveFailed",
+                                   seen ? absl::StrCat(facts.last_failed_wal, ": ", facts.last_wal_failure)
+                                        : StringAt(PreviousCondition(previous, kWalArchiving), "message"),
+                                   now));
   else if (last_wal > 0)
     conditions.push_back(
         Condition(previous, kWalArchiving, "True", "Archiving", "the last WAL archive request succeeded", now));
   else
-    conditions.push_back(
-        Condition(previous, kWalArchiving, "Unknown", "NoWALArchived", "no WAL archived since the sidecar started", now));
+    conditions.push_back(Condition(previous, kWalArchiving, "Unknown", "NoWALArchived",
+                                   "no WAL archived since the sidecar started", now));
   entry["conditions"] = std::move(conditions);
   return entry;
 }

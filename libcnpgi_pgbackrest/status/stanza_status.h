@@ -35,8 +35,8 @@ struct StanzaFacts {
 // restart, the backups of a repository that cannot be read now) is kept from it, and so is each
 // condition's lastTransitionTime while its status stays the same. now (Unix seconds) stamps the
 // transitions. Equal inputs give an equal entry, so an unchanged state needs no write.
-nlohmann::json BuildStanzaStatus(const StanzaFacts& facts, const RepositoryState& state,
-                                 const nlohmann::json& previous, int64_t now);
+nlohmann::json BuildStanzaStatus(const StanzaFacts& facts, const RepositoryState& state, const nlohmann::json& previous,
+                                 int64_t now);
 
 // Unix seconds as RFC 3339 UTC ("2026-12-01T10:10:10Z"), and back (0 for anything else).
 std::string Rfc3339(int64_t unix_seconds);

@@ -68,9 +68,11 @@ TEST_CASE("The recovery window, backups and repositories come from pgbackrest in
   REQUIRE(e["repositories"].size() == 2);
   // repo1: the full set's repository delta plus the incremental's (not the incremental's size,
   // which counts the files it references in the full one again).
-  CHECK(e["repositories"][0] ==
-        json{{"repo", 1}, {"reachable", true}, {"backupSets", 2}, {"backupBytes", 3043470 + 204456},
-             {"walBytes", 1641725}});
+  CHECK(e["repositories"][0] == json{{"repo", 1},
+                                     {"reachable", true},
+                                     {"backupSets", 2},
+                                     {"backupBytes", 3043470 + 204456},
+                                     {"walBytes", 1641725}});
   CHECK(e["repositories"][1] ==
         json{{"repo", 2}, {"reachable", true}, {"backupSets", 0}, {"backupBytes", 0}, {"walBytes", 1641725}});
   json reachable = ConditionOf(e, kRepositoryReachable);
@@ -167,17 +169,16 @@ TEST_CASE("After a restart, what the sidecar cannot recompute is taken over from
                  {"lastArchivedWALTime", "2026-12-01T12:55:00Z"},
                  {"lastFailedWAL", "000000010000000000000004"},
                  {"lastFailedWALTime", "2026-12-01T12:40:00Z"},
-                 {"conditions",
-                  json::array({{{"type", kLastBackupSucceeded},
-                                {"status", "False"},
-                                {"reason", "BackupFailed"},
-                                {"message", "backup nightly: disk full"},
-                                {"lastTransitionTime", "2026-12-01T12:50:00Z"}},
-                               {{"type", kWalArchiving},
-                                {"status", "True"},
-                                {"reason", "Archiving"},
-                                {"message", "the last WAL archive request succeeded"},
-                                {"lastTransitionTime", "2026-12-01T12:41:00Z"}}})}};
+                 {"conditions", json::array({{{"type", kLastBackupSucceeded},
+                                              {"status", "False"},
+                                              {"reason", "BackupFailed"},
+                                              {"message", "backup nightly: disk full"},
+                                              {"lastTransitionTime", "2026-12-01T12:50:00Z"}},
+                                             {{"type", kWalArchiving},
+                                              {"status", "True"},
+                                              {"reason", "Archiving"},
+                                              {"message", "the last WAL archive request succeeded"},
+                                              {"lastTransitionTime", "2026-12-01T12:41:00Z"}}})}};
   StanzaFacts fresh;  // nothing seen since the start
   fresh.cluster = "cluster-example";
   fresh.repositories = 2;
