@@ -3,9 +3,9 @@
 // What the status says is checked against pgBackRest itself (info, archive-get).
 #include <filesystem>
 #include <thread>
-#include <sys/stat.h>
 
 #include <doctest/doctest.h>
+#include <sys/stat.h>
 
 #include "harness.h"
 #include "status/stanza_status.h"
