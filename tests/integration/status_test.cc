@@ -2,6 +2,7 @@
 // pgBackRest 2.45 on a posix repository, the Archive held by the local stand-in for kube-apiserver.
 // What the status says is checked against pgBackRest itself (info, archive-get).
 #include <filesystem>
+#include <signal.h>
 #include <thread>
 
 #include <doctest/doctest.h>
@@ -167,6 +168,29 @@ TEST_CASE("Archive.status from the primary's sidecar agrees with pgBackRest; a f
   CHECK(ConditionOf(restarted, "LastBackupSucceeded")["status"] == "False");
   CHECK(ConditionOf(restarted, "LastBackupSucceeded")["lastTransitionTime"] == condition["lastTransitionTime"]);
   CHECK(restarted["lastFailedBackupMessage"] == why);
+
+  // The API server hangs (SIGSTOP): WAL archiving goes on, the publisher logs one warning per
+  // distinct error and writes again once the server answers.
+  auto api = FindProcesses({"fake_apiserver.py", std::to_string(s.api->port)});
+  REQUIRE(api.size() == 1);
+  REQUIRE(kill(api[0].pid, SIGSTOP) == 0);
+  std::string during = s.p.pg.SwitchWal();
+  bool archived = s.p.pg.WaitArchivedThrough(during, std::chrono::seconds(60));
+  bool warned = WaitUntil([&] { return s.p.sidecar->Log().find("Archive status not written") != std::string::npos; },
+                          std::chrono::seconds(60));
+  std::string more = s.p.pg.SwitchWal();
+  archived = archived && s.p.pg.WaitArchivedThrough(more, std::chrono::seconds(60));
+  kill(api[0].pid, SIGCONT);
+  CHECK(archived);
+  REQUIRE(warned);
+  s.WaitFor([&](const json& e) { return e.value("lastArchivedWAL", "") >= more; });
+  std::string log = s.p.sidecar->Log();
+  std::size_t warnings = 0;
+  for (auto at = log.find("Archive status not written"); at != std::string::npos;
+       at = log.find("Archive status not written", at + 1))
+    ++warnings;
+  CHECK(warnings == 1);
+  CHECK(log.find("Archive status written again") != std::string::npos);
 
   // A demoted primary (standby.signal written before PostgreSQL restarts as a standby) whose
   // Cluster JSON still names it: its sidecar leaves the status alone from then on.
