@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include "common/process.h"
+#include "kubernetes/client.h"
 
 namespace cnpgi_it {
 
@@ -279,6 +280,24 @@ json AzureArchive(const std::string& name, const AzureService& azure, const std:
 // The Secret values of AzureArchive as the operator injects them (CNPGI_SECRET_* env), with key as
 // the account key.
 std::vector<std::string> AzureSecretEnv(const AzureService& azure, const std::string& key);
+
+// tests/integration/fake_apiserver.py on a free loopback port, with a self-signed certificate
+// (ca.crt) and a bearer token (token) in dir: a service account directory. archives (a JSON list)
+// are Archive objects it holds besides its own. Stopped on destruction.
+class FakeApiServer {
+ public:
+  explicit FakeApiServer(const json& archives = json::array());
+  void Stop() { daemon_.reset(); }
+  cnpgi_pgbackrest::KubernetesConfig Config() const;
+  // The environment a Pod gets for this server (KUBERNETES_SERVICE_HOST/PORT).
+  std::vector<std::string> PodEnv() const;
+
+  ScratchDir dir{"apiserver"};
+  int port = FreeTcpPort();
+
+ private:
+  std::unique_ptr<Daemon> daemon_;
+};
 
 // A Cluster JSON as CNPG sends it (metadata, spec and status), for cluster `name` using Archive `archive`.
 json ClusterJson(const std::string& name, const std::string& archive, const std::string& pod = "cluster-example-1");
