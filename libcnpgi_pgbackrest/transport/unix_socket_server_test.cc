@@ -59,7 +59,8 @@ std::string Handshake(const std::string& target) {
   if (metadata.name() != "pgbackrest.cnpg.opera.com") return "metadata name " + metadata.name();
   id::GetPluginCapabilitiesResponse caps;
   if (auto s = identity->GetPluginCapabilities(&c2, {}, &caps); !s.ok()) return "capabilities: " + s.error_message();
-  if (caps.capabilities_size() != 1 || caps.capabilities(0).service().type() != id::PluginCapability::Service::TYPE_WAL_SERVICE)
+  if (caps.capabilities_size() != 1 ||
+      caps.capabilities(0).service().type() != id::PluginCapability::Service::TYPE_WAL_SERVICE)
     return "capabilities " + caps.ShortDebugString();
   wal::WALCapabilitiesResult wal_caps;
   if (auto s = wal_stub->GetCapabilities(&c3, {}, &wal_caps); !s.ok()) return "WAL capabilities: " + s.error_message();
