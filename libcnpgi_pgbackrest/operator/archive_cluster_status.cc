@@ -75,7 +75,9 @@ absl::StatusOr<std::string> ArchiveClusterStatus::Compute(const std::string& clu
   if (!archive.ok()) {
     // Nothing is answered, so the Cluster keeps what it shows: no flapping through "unknown".
     Log("warning", "Cluster status not updated: the Archive cannot be read",
-        {{"cluster", cluster->name}, {"namespace", cluster->namespace_}, {"archive", use.archive_name},
+        {{"cluster", cluster->name},
+         {"namespace", cluster->namespace_},
+         {"archive", use.archive_name},
          {"error", archive.status().message()}});
     return std::string();
   }

@@ -90,8 +90,7 @@ TEST_CASE("Cluster status: an equal stored status gives an empty answer, a chang
   CHECK(status.Compute(Cluster(json::parse(*first).dump(2))).value().empty());
 
   // New WAL archived: exactly one non-empty answer, then empty again.
-  archives.archive["status"]["stanzaRecoveryWindow"]["cluster-example"]["lastArchivedWAL"] =
-      "00000001000000000000000B";
+  archives.archive["status"]["stanzaRecoveryWindow"]["cluster-example"]["lastArchivedWAL"] = "00000001000000000000000B";
   auto changed = status.Compute(Cluster(*first));
   REQUIRE(changed.ok());
   REQUIRE_FALSE(changed->empty());
@@ -113,8 +112,7 @@ TEST_CASE("Cluster status: a host that clears the stored status (CNPG up to 1.30
   CHECK(status.Compute(Cluster()).value().empty());
   CHECK(status.Compute(Cluster()).value().empty());
   // A change is answered once, cleared or not.
-  archives.archive["status"]["stanzaRecoveryWindow"]["cluster-example"]["lastArchivedWAL"] =
-      "00000001000000000000000C";
+  archives.archive["status"]["stanzaRecoveryWindow"]["cluster-example"]["lastArchivedWAL"] = "00000001000000000000000C";
   CHECK_FALSE(status.Compute(Cluster()).value().empty());
   CHECK(status.Compute(Cluster()).value().empty());
   // A Cluster showing another (older) status than the last answer gets the answer again.

@@ -28,7 +28,8 @@ class PluginOperator final : public OperatorCapabilities {
         rbac_(kubernetes_.get()),
         reconciler_(options_.plugin_name, catalog_.get(), std::chrono::seconds(30), kubernetes_ ? &rbac_ : nullptr),
         status_(options_.plugin_name, [client = kubernetes_.get()](absl::string_view ns, absl::string_view name) {
-          if (!client) return absl::StatusOr<nlohmann::json>(absl::UnavailableError("no Kubernetes API (--archives-file)"));
+          if (!client)
+            return absl::StatusOr<nlohmann::json>(absl::UnavailableError("no Kubernetes API (--archives-file)"));
           return client->Get(absl::StrCat("/apis/pgbackrest.cnpg.opera.com/v1/namespaces/", ns, "/archives/", name));
         }) {}
 

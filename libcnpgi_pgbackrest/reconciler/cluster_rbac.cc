@@ -16,18 +16,18 @@ constexpr char kArchiveGroup[] = "pgbackrest.cnpg.opera.com";
 constexpr char kRbacApi[] = "/apis/rbac.authorization.k8s.io/v1/namespaces/";
 
 json Metadata(const ClusterView& cluster) {
-  return {{"name", ClusterRbacName(cluster)},
-          {"namespace", cluster.namespace_},
-          {"labels", {{"cnpg.io/cluster", cluster.name}, {"app.kubernetes.io/managed-by", "pgbackrest.cnpg.opera.com"}}},
-          // The Cluster's deletion removes them; blockOwnerDeletion needs the Cluster's finalizers
-          // permission, which the plugin does not hold (and does not need).
-          {"ownerReferences",
-           json::array({{{"apiVersion", "postgresql.cnpg.io/v1"},
-                         {"kind", "Cluster"},
-                         {"name", cluster.name},
-                         {"uid", cluster.uid},
-                         {"controller", true},
-                         {"blockOwnerDeletion", false}}})}};
+  return {
+      {"name", ClusterRbacName(cluster)},
+      {"namespace", cluster.namespace_},
+      {"labels", {{"cnpg.io/cluster", cluster.name}, {"app.kubernetes.io/managed-by", "pgbackrest.cnpg.opera.com"}}},
+      // The Cluster's deletion removes them; blockOwnerDeletion needs the Cluster's finalizers
+      // permission, which the plugin does not hold (and does not need).
+      {"ownerReferences", json::array({{{"apiVersion", "postgresql.cnpg.io/v1"},
+                                        {"kind", "Cluster"},
+                                        {"name", cluster.name},
+                                        {"uid", cluster.uid},
+                                        {"controller", true},
+                                        {"blockOwnerDeletion", false}}})}};
 }
 
 }  // namespace
@@ -62,7 +62,8 @@ json BuildClusterRole(const ClusterView& cluster) {
 json BuildClusterRoleBinding(const ClusterView& cluster) {
   json binding = {
       {"apiVersion", "rbac.authorization.k8s.io/v1"}, {"kind", "RoleBinding"}, {"metadata", Metadata(cluster)}};
-  binding["roleRef"] = {{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "Role"}, {"name", ClusterRbacName(cluster)}};
+  binding["roleRef"] = {
+      {"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "Role"}, {"name", ClusterRbacName(cluster)}};
   binding["subjects"] = json::array(
       {{{"kind", "ServiceAccount"}, {"name", ClusterServiceAccount(cluster)}, {"namespace", cluster.namespace_}}});
   return binding;
@@ -75,7 +76,8 @@ absl::Status ClusterRbac::EnsureObject(const std::string& collection, const json
     auto created = client_->Create(collection, wanted);
     if (!created.ok()) return created.status();
     Log("info", "created RBAC for the Cluster's Archive status",
-        {{"kind", StringAt(wanted, "kind")}, {"name", StringAt(wanted["metadata"], "name")},
+        {{"kind", StringAt(wanted, "kind")},
+         {"name", StringAt(wanted["metadata"], "name")},
          {"namespace", StringAt(wanted["metadata"], "namespace")}});
     return absl::OkStatus();
   }
@@ -89,8 +91,10 @@ absl::Status ClusterRbac::EnsureObject(const std::string& collection, const json
   auto written = client_->Replace(path, replaced);
   if (!written.ok()) return written.status();
   Log("info", "updated RBAC for the Cluster's Archive status",
-      {{"kind", StringAt(wanted, "kind")}, {"name", StringAt(wanted["metadata"], "name")},
-       {"namespace", StringAt(wanted["metadata"], "namespace")}, {"field", field}});
+      {{"kind", StringAt(wanted, "kind")},
+       {"name", StringAt(wanted["metadata"], "name")},
+       {"namespace", StringAt(wanted["metadata"], "namespace")},
+       {"field", field}});
   return absl::OkStatus();
 }
 

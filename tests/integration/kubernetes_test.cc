@@ -8,6 +8,7 @@
 #include <doctest/doctest.h>
 #include <sys/wait.h>
 
+#include "fake_apiserver.h"
 #include "harness.h"
 #include "kubernetes/client.h"
 #include "kubernetes/kubernetes_archive_catalog.h"
@@ -15,35 +16,6 @@
 
 using namespace cnpgi_it;
 using namespace cnpgi_pgbackrest;
-
-namespace {
-
-struct FakeApiServer {
-  ScratchDir dir{"apiserver"};
-  int port = FreeTcpPort();
-  std::unique_ptr<Daemon> daemon;
-
-  FakeApiServer() {
-    auto certs =
-        RunProcess({.argv = {"bash", "-c",
-                             "set -e; cd " + dir.path() +
-                                 "; openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt "
-                                 "-days 2 -subj /CN=kubernetes -addext subjectAltName=DNS:localhost,IP:127.0.0.1 "
-                                 "2>/dev/null; echo token-1 > token"},
-                    .env = InheritedEnvironment()});
-    REQUIRE((certs.ok() && certs->exit_code == 0));
-    std::string script = std::string(CNPGI_SOURCE_DIR) + "/tests/integration/fake_apiserver.py";
-    daemon = std::make_unique<Daemon>(std::vector<std::string>{"python3", script, std::to_string(port), dir / "ca.crt",
-                                                               dir / "ca.key", dir / "token"},
-                                      dir / "apiserver.log", "ready");
-  }
-  void Stop() { daemon.reset(); }
-  KubernetesConfig Config() const {
-    return {"https://127.0.0.1:" + std::to_string(port), dir / "ca.crt", dir / "token", std::chrono::seconds(2)};
-  }
-};
-
-}  // namespace
 
 TEST_CASE("In-cluster configuration comes from the Pod's environment and service account files") {
   unsetenv("KUBERNETES_SERVICE_HOST");
