@@ -113,8 +113,8 @@ TEST_CASE("Reconciler Pre creates the Cluster's Role and RoleBinding once, updat
   CHECK(Pre(host, cluster) == rc::ReconcilerHooksResult::BEHAVIOR_CONTINUE);
   CHECK(Writes(client, "roles") == 1);
   CHECK(Writes(client, "rolebindings") == 1);
-  CHECK(client.Get(std::string(kRbac) + "default/roles/cluster-example-pgbackrest").value()["metadata"]
-                  ["resourceVersion"] == (*role)["metadata"]["resourceVersion"]);
+  CHECK(client.Get(std::string(kRbac) + "default/roles/cluster-example-pgbackrest")
+            .value()["metadata"]["resourceVersion"] == (*role)["metadata"]["resourceVersion"]);
 
   // The Cluster moves to another Archive: the Role's rules follow, the binding stays.
   CreateArchive(client, "default", "other-store");

@@ -67,8 +67,8 @@ struct OperatorHost {
     };
     if (api) {
       // The in-cluster configuration: the API's address in the environment, token and CA as mounted.
-      argv.insert(argv.begin(), {"env", "KUBERNETES_SERVICE_HOST=127.0.0.1",
-                                 "KUBERNETES_SERVICE_PORT=" + std::to_string(api->port)});
+      argv.insert(argv.begin(),
+                  {"env", "KUBERNETES_SERVICE_HOST=127.0.0.1", "KUBERNETES_SERVICE_PORT=" + std::to_string(api->port)});
       argv.push_back("--service-account-dir=" + api->ServiceAccountDir());
     } else {
       argv.push_back("--archives-file=" + dir / "archives.json");
