@@ -4,7 +4,6 @@
 #include <doctest/doctest.h>
 #include <grpcpp/grpcpp.h>
 
-#include "fake_apiserver.h"
 #include "harness.h"
 #include "operator.grpc.pb.h"
 #include "operator_host.h"
@@ -34,13 +33,17 @@ json Cluster(const std::string& namespace_, const std::string& archive) {
   return c;
 }
 
-// An Archive created through the API (kubectl apply), in the fake server's store.
-void CreateArchive(const KubernetesClient& client, const std::string& namespace_, const std::string& name) {
-  json archive = json::parse(R"({"apiVersion":"pgbackrest.cnpg.opera.com/v1","kind":"Archive","metadata":{},
-    "spec":{"configuration":{"repositories":[{"type":"posix","destinationPath":"/backups"}]}}})");
-  archive["metadata"]["name"] = name;
-  auto created = client.Create(kArchives + namespace_ + "/archives", archive);
-  REQUIRE_MESSAGE(created.ok(), created.status().message());
+// Archives the fake API server holds besides default/minio-store (as if applied with kubectl).
+json Archives() {
+  json list = json::array();
+  for (const auto& [namespace_, name] : {std::pair{"default", "other-store"}, std::pair{"default", "status-store"},
+                                         std::pair{"rbac-locked", "minio-store"}}) {
+    json archive = json::parse(R"({"apiVersion":"pgbackrest.cnpg.opera.com/v1","kind":"Archive","metadata":{},
+      "spec":{"configuration":{"repositories":[{"type":"posix","destinationPath":"/backups"}]}}})");
+    archive["metadata"] = {{"name", name}, {"namespace", namespace_}};
+    list.push_back(archive);
+  }
+  return list;
 }
 
 rc::ReconcilerHooksResult::Behavior Pre(OperatorHost& host, const json& cluster) {
@@ -82,7 +85,7 @@ json Writes(const KubernetesClient& client, const std::string& plural) {
 }  // namespace
 
 TEST_CASE("Reconciler Pre creates the Cluster's Role and RoleBinding once, updates the Role when its Archive changes") {
-  FakeApiServer api;
+  FakeApiServer api(Archives());
   OperatorHost host(nullptr, &api);
   KubernetesClient client(api.Config());
   json cluster = Cluster("default", "minio-store");
@@ -117,7 +120,6 @@ TEST_CASE("Reconciler Pre creates the Cluster's Role and RoleBinding once, updat
             .value()["metadata"]["resourceVersion"] == (*role)["metadata"]["resourceVersion"]);
 
   // The Cluster moves to another Archive: the Role's rules follow, the binding stays.
-  CreateArchive(client, "default", "other-store");
   json moved = Cluster("default", "other-store");
   CHECK(Pre(host, moved) == rc::ReconcilerHooksResult::BEHAVIOR_CONTINUE);
   auto updated = client.Get(std::string(kRbac) + "default/roles/cluster-example-pgbackrest");
@@ -131,14 +133,13 @@ TEST_CASE("Reconciler Pre creates the Cluster's Role and RoleBinding once, updat
   CHECK(Writes(client, "roles") == 2);
 
   // RBAC the API refuses never holds the Cluster: it continues, and the refusal is logged.
-  CreateArchive(client, "locked", "minio-store");
-  CHECK(Pre(host, Cluster("locked", "minio-store")) == rc::ReconcilerHooksResult::BEHAVIOR_CONTINUE);
+  CHECK(Pre(host, Cluster("rbac-locked", "minio-store")) == rc::ReconcilerHooksResult::BEHAVIOR_CONTINUE);
   CHECK(ReadFile(host.dir / "operator.log").find("Cluster RBAC for the Archive status not ensured") !=
         std::string::npos);
 }
 
 TEST_CASE("SetStatusInCluster answers the Archive's status for the stanza once, and nothing while it is unchanged") {
-  FakeApiServer api;
+  FakeApiServer api(Archives());
   OperatorHost host(nullptr, &api);
   KubernetesClient client(api.Config());
   auto operator_stub = op::Operator::NewStub(host.Channel("client"));
@@ -148,7 +149,6 @@ TEST_CASE("SetStatusInCluster answers the Archive's status for the stanza once, 
   REQUIRE(caps.capabilities_size() == 1);
   CHECK(caps.capabilities(0).rpc().type() == op::OperatorCapability::RPC::TYPE_SET_STATUS_IN_CLUSTER);
 
-  CreateArchive(client, "default", "status-store");
   json cluster = Cluster("default", "status-store");
   // No status for the stanza yet: nothing to show.
   CHECK(SetStatus(host, cluster).empty());

@@ -8,7 +8,6 @@
 #include <doctest/doctest.h>
 #include <sys/wait.h>
 
-#include "fake_apiserver.h"
 #include "harness.h"
 #include "kubernetes/client.h"
 #include "kubernetes/kubernetes_archive_catalog.h"
@@ -41,11 +40,27 @@ TEST_CASE("GET and PATCH of namespaced objects, and the API's errors as clear st
   REQUIRE_MESSAGE(archive.ok(), archive.status().message());
   CHECK((*archive)["metadata"]["resourceVersion"] == "4711");
 
-  auto patched = client.MergePatch("/apis/pgbackrest.cnpg.opera.com/v1/namespaces/default/archives/minio-store",
-                                   {{"status", {{"lastArchivedWAL", "000000010000000000000003"}}}});
-  REQUIRE(patched.ok());
-  CHECK((*patched)["status"]["lastArchivedWAL"] == "000000010000000000000003");
+  const std::string status_path = "/apis/pgbackrest.cnpg.opera.com/v1/namespaces/default/archives/minio-store/status";
+  auto patched = client.MergePatch(
+      status_path,
+      {{"status", {{"stanzaRecoveryWindow", {{"a", {{"lastArchivedWAL", "000000010000000000000003"}}}}}}}});
+  REQUIRE_MESSAGE(patched.ok(), patched.status().message());
+  CHECK((*patched)["status"]["stanzaRecoveryWindow"]["a"]["lastArchivedWAL"] == "000000010000000000000003");
   CHECK((*patched)["metadata"]["resourceVersion"] == "4712");
+  // A merge patch: another stanza's entry is added beside, nested fields merge, null deletes.
+  patched = client.MergePatch(
+      status_path, {{"status",
+                     {{"stanzaRecoveryWindow",
+                       {{"b", {{"cluster", "other"}}}, {"a", {{"lastArchivedWAL", nullptr}, {"cluster", "one"}}}}}}}});
+  REQUIRE(patched.ok());
+  CHECK((*patched)["status"]["stanzaRecoveryWindow"] ==
+        nlohmann::json{{"a", {{"cluster", "one"}}}, {"b", {{"cluster", "other"}}}});
+  CHECK((*patched)["metadata"]["resourceVersion"] == "4713");
+  // The status subresource: a PATCH of the object itself leaves the status alone.
+  auto main_patch = client.MergePatch("/apis/pgbackrest.cnpg.opera.com/v1/namespaces/default/archives/minio-store",
+                                      {{"status", nullptr}, {"metadata", {{"labels", {{"x", "y"}}}}}});
+  REQUIRE(main_patch.ok());
+  CHECK((*main_patch)["status"]["stanzaRecoveryWindow"].size() == 2);
 
   auto missing = client.Get("/apis/pgbackrest.cnpg.opera.com/v1/namespaces/default/archives/nope");
   CHECK(missing.status().code() == absl::StatusCode::kNotFound);

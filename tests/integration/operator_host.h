@@ -10,7 +10,6 @@
 #include <doctest/doctest.h>
 #include <grpcpp/grpcpp.h>
 
-#include "fake_apiserver.h"
 #include "harness.h"
 
 namespace cnpgi_it {
@@ -67,9 +66,10 @@ struct OperatorHost {
     };
     if (api) {
       // The in-cluster configuration: the API's address in the environment, token and CA as mounted.
-      argv.insert(argv.begin(),
-                  {"env", "KUBERNETES_SERVICE_HOST=127.0.0.1", "KUBERNETES_SERVICE_PORT=" + std::to_string(api->port)});
-      argv.push_back("--service-account-dir=" + api->ServiceAccountDir());
+      std::vector<std::string> env = api->PodEnv();
+      env.insert(env.begin(), "env");
+      argv.insert(argv.begin(), env.begin(), env.end());
+      argv.push_back("--service-account-dir=" + api->dir.path());
     } else {
       argv.push_back("--archives-file=" + dir / "archives.json");
     }
