@@ -58,17 +58,6 @@ rc::ReconcilerHooksResult::Behavior Pre(OperatorHost& host, const json& cluster)
   return result.behavior();
 }
 
-std::string SetStatus(OperatorHost& host, const json& cluster) {
-  op::SetStatusInClusterRequest request;
-  request.set_cluster(cluster.dump());
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
-  op::SetStatusInClusterResponse response;
-  auto status = op::Operator::NewStub(host.Channel("client"))->SetStatusInCluster(&ctx, request, &response);
-  REQUIRE_MESSAGE(status.ok(), status.error_message());
-  return response.json_status();
-}
-
 // What CNPG does with a non-empty answer: it becomes the plugin's status.pluginStatus[].status.
 json Stored(json cluster, const std::string& answer) {
   for (auto& entry : cluster["status"]["pluginStatus"])
@@ -151,7 +140,7 @@ TEST_CASE("SetStatusInCluster answers the Archive's status for the stanza once, 
 
   json cluster = Cluster("default", "status-store");
   // No status for the stanza yet: nothing to show.
-  CHECK(SetStatus(host, cluster).empty());
+  CHECK(host.SetStatusInCluster(cluster).empty());
 
   // The primary's sidecar writes its stanza's entry through the status subresource.
   const std::string status_path = std::string(kArchives) + "default/archives/status-store/status";
@@ -169,7 +158,7 @@ TEST_CASE("SetStatusInCluster answers the Archive's status for the stanza once, 
                    "lastTransitionTime":"2026-12-01T09:00:00Z"}]}}}})"));
   REQUIRE_MESSAGE(written.ok(), written.status().message());
 
-  std::string first = SetStatus(host, cluster);
+  std::string first = host.SetStatusInCluster(cluster);
   REQUIRE_FALSE(first.empty());
   json shown = json::parse(first);
   CHECK(shown == json::parse(R"({"firstRecoverabilityPoint":"2026-12-01T09:01:00Z",
@@ -183,8 +172,8 @@ TEST_CASE("SetStatusInCluster answers the Archive's status for the stanza once, 
 
   // CNPG stores the answer: the next loops get nothing (no patch, no 5 s requeue).
   json stored = Stored(cluster, first);
-  CHECK(SetStatus(host, stored).empty());
-  CHECK(SetStatus(host, stored).empty());
+  CHECK(host.SetStatusInCluster(stored).empty());
+  CHECK(host.SetStatusInCluster(stored).empty());
 
   // A new WAL archived: exactly one non-empty answer, then nothing again.
   REQUIRE(client
@@ -192,15 +181,15 @@ TEST_CASE("SetStatusInCluster answers the Archive's status for the stanza once, 
                  "lastArchivedWAL":"00000001000000000000000B","lastArchivedWALTime":"2026-12-01T10:11:00Z",
                  "lastRecoverabilityPoint":"2026-12-01T10:11:00Z"}}}})"))
               .ok());
-  std::string changed = SetStatus(host, stored);
+  std::string changed = host.SetStatusInCluster(stored);
   REQUIRE_FALSE(changed.empty());
   CHECK(json::parse(changed)["lastArchivedWAL"] == "00000001000000000000000B");
   stored = Stored(cluster, changed);
-  CHECK(SetStatus(host, stored).empty());
-  CHECK(SetStatus(host, stored).empty());
+  CHECK(host.SetStatusInCluster(stored).empty());
+  CHECK(host.SetStatusInCluster(stored).empty());
 
   // The API goes away: nothing is answered, so the Cluster keeps what it shows.
   api.Stop();
-  CHECK(SetStatus(host, stored).empty());
-  CHECK(SetStatus(host, Stored(cluster, first)).empty());
+  CHECK(host.SetStatusInCluster(stored).empty());
+  CHECK(host.SetStatusInCluster(Stored(cluster, first)).empty());
 }

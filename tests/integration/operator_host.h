@@ -11,6 +11,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "harness.h"
+#include "operator.grpc.pb.h"
 
 namespace cnpgi_it {
 
@@ -87,6 +88,18 @@ struct OperatorHost {
     grpc::ChannelArguments args;
     args.SetSslTargetNameOverride("pgbackrest");
     return grpc::CreateCustomChannel("127.0.0.1:" + std::to_string(port), grpc::SslCredentials(tls), args);
+  }
+  // SetStatusInCluster as CNPG calls it at the end of a reconcile loop: the json_status answered.
+  std::string SetStatusInCluster(const json& cluster) {
+    cnpgi::operator_::v1::SetStatusInClusterRequest request;
+    request.set_cluster(cluster.dump());
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    cnpgi::operator_::v1::SetStatusInClusterResponse response;
+    auto status =
+        cnpgi::operator_::v1::Operator::NewStub(Channel("client"))->SetStatusInCluster(&ctx, request, &response);
+    REQUIRE_MESSAGE(status.ok(), status.error_message());
+    return response.json_status();
   }
 };
 
