@@ -17,6 +17,8 @@ ABSL_FLAG(std::string, plugin_name, "pgbackrest.cnpg.opera.com", "plugin name (t
 ABSL_FLAG(std::string, sidecar_image, "", "sidecar image (default $SIDECAR_IMAGE)");
 ABSL_FLAG(std::string, archives_file, "",
           "Archive objects as JSON instead of the Kubernetes API (local runs and tests)");
+ABSL_FLAG(std::string, service_account_dir, "/var/run/secrets/kubernetes.io/serviceaccount",
+          "the service account's token and ca.crt for the Kubernetes API (with $KUBERNETES_SERVICE_HOST/PORT)");
 
 int main(int argc, char** argv) {
   cnpgi_pgbackrest::hosts::SetUsage("cnpgi-pgbackrest-operator", "cnpgi-pgbackrest operator-side plugin server");
@@ -25,7 +27,8 @@ int main(int argc, char** argv) {
   absl::ParseCommandLine(static_cast<int>(normalized.size()), normalized.data());
   return cnpgi_pgbackrest::RunOperator({.plugin_name = absl::GetFlag(FLAGS_plugin_name),
                                         .sidecar_image = absl::GetFlag(FLAGS_sidecar_image),
-                                        .archives_file = absl::GetFlag(FLAGS_archives_file)},
+                                        .archives_file = absl::GetFlag(FLAGS_archives_file),
+                                        .service_account_dir = absl::GetFlag(FLAGS_service_account_dir)},
                                        {.address = absl::GetFlag(FLAGS_server_address),
                                         .server_cert = absl::GetFlag(FLAGS_server_cert),
                                         .server_key = absl::GetFlag(FLAGS_server_key),

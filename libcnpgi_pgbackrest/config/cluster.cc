@@ -82,6 +82,7 @@ absl::StatusOr<ClusterView> ParseCluster(absl::string_view cluster_json, absl::s
   view.namespace_ = StringAt(meta, "namespace");
   if (!view.namespace_.empty())
     RETURN_IF_ERROR(CheckResourceName(view.namespace_, "cluster definition metadata.namespace", "namespace"));
+  view.uid = StringAt(meta, "uid");
   for (auto& [k, v] : ObjectAt(meta, "annotations").items())
     if (v.is_string()) view.annotations[k] = v.get<std::string>();
   view.spec = ObjectAt(doc, "spec");

@@ -31,6 +31,7 @@ std::string Describe(const ArchiveUse& use);
 struct ClusterView {
   std::string name;
   std::string namespace_;
+  std::string uid;  // metadata.uid: what an ownerReference to the Cluster names
   std::map<std::string, std::string> annotations;
   nlohmann::json spec = nlohmann::json::object();
   nlohmann::json status = nlohmann::json::object();

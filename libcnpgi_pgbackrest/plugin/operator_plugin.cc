@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "cnpgi_pgbackrest/lifecycle/lifecycle_grpc.h"
+#include "cnpgi_pgbackrest/operator/operator_grpc.h"
 #include "cnpgi_pgbackrest/plugin/termination.h"
 #include "cnpgi_pgbackrest/reconciler/reconciler_grpc.h"
 #include "cnpgi_pgbackrest/version.h"
@@ -13,9 +14,11 @@ namespace cnpgi_pgbackrest {
 
 class OperatorPlugin::Services {
  public:
-  explicit Services(OperatorCapabilities& c) : lifecycle(&c.lifecycle()), reconciler(&c.reconciler()) {}
+  explicit Services(OperatorCapabilities& c)
+      : lifecycle(&c.lifecycle()), reconciler(&c.reconciler()), cluster_status(&c.cluster_status()) {}
   LifecycleGrpcService lifecycle;
   ReconcilerGrpcService reconciler;
+  OperatorGrpcService cluster_status;
 };
 
 OperatorPlugin::OperatorPlugin(std::unique_ptr<OperatorCapabilities> capabilities)
@@ -32,6 +35,7 @@ OperatorCapabilities& OperatorPlugin::capabilities() { return *capabilities_; }
 void OperatorPlugin::Mount(PluginServices& services) {
   services.Add(PluginService::kLifecycle, &services_->lifecycle);
   services.Add(PluginService::kReconcilerHooks, &services_->reconciler);
+  services.Add(PluginService::kOperator, &services_->cluster_status);  // SetStatusInCluster
   // Every instance Pod of a Cluster using the plugin gets the sidecar (the lifecycle hook puts it
   // there), so the instance manager may rely on it: a capability without a service of its own.
   services.Add(PluginService::kInstanceSidecarInjection, &services_->lifecycle);

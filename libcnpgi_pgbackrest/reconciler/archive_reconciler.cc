@@ -20,6 +20,11 @@ absl::StatusOr<ReconcilerResult> ArchiveReconciler::Pre(const ReconcilerRequest&
   if (StringAt(*resource, "kind") == "Backup") return ReconcilerResult{};
   auto cluster = ParseCluster(request.cluster_definition, plugin_name_);
   if (!cluster.ok()) return cluster.status();
+  if (rbac_) {
+    if (auto rbac = rbac_->Ensure(*cluster); !rbac.ok())
+      Log("warning", "Cluster RBAC for the Archive status not ensured; retried at the next reconcile",
+          {{"cluster", cluster->name}, {"namespace", cluster->namespace_}, {"error", rbac.message()}});
+  }
   std::string problem(cluster->archive_problem.message());
   for (const auto* use : {&cluster->archive, &cluster->recovery_source, &cluster->replica_source}) {
     if (!*use || !problem.empty()) continue;

@@ -9,5 +9,6 @@ shift 3
 mkdir -p "$artifacts"
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
-"$target" -seed=1 -max_total_time="${CNPGI_FUZZ_SECONDS:-5}" -timeout=10 -print_final_stats=1 \
+# -error_exitcode=1: libFuzzer's default, 77, is what meson counts as a skipped test.
+"$target" -seed=1 -max_total_time="${CNPGI_FUZZ_SECONDS:-5}" -timeout=10 -print_final_stats=1 -error_exitcode=1 \
   -artifact_prefix="$artifacts/" "$@" "$scratch" "$corpus"

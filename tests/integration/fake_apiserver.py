@@ -3,13 +3,15 @@
 
 usage: fake_apiserver.py PORT CERT KEY TOKEN_FILE [ARCHIVES_FILE]
 The bearer token is re-read from TOKEN_FILE on every request (so tests can rotate it).
-Objects: Archive default/minio-store, and the Archives of ARCHIVES_FILE (a JSON list), kept in memory:
-GET of an Archive and of its status subresource, PATCH of either with a JSON merge patch (RFC 7386:
-objects merge, null deletes; a PATCH of .../status changes only the status, one of the object keeps
-the status as it is — a status subresource). Status bodies for 401, 403 (namespace 'locked'), 404, 409;
-GET /slow answers after 5 s. Leases (coordination.k8s.io/v1) are kept in memory with real optimistic
+Objects: Archive default/minio-store, and the Archives of ARCHIVES_FILE (a JSON list), kept in memory: GET of an Archive and of its status subresource, PATCH of either with a JSON
+merge patch (RFC 7386: objects merge, null deletes; a PATCH of .../status changes only the status, one
+of the object keeps the status as it is — a status subresource). Status bodies for 401, 403 (namespace
+'locked'), 404, 409; GET /slow answers after 5 s. Leases (coordination.k8s.io/v1), Roles and
+RoleBindings (rbac.authorization.k8s.io/v1) are kept in memory with real optimistic
 concurrency: POST of an existing name is 409 AlreadyExists, PUT with a stale resourceVersion is 409
-Conflict, every write bumps the resourceVersion."""
+Conflict, every write bumps the resourceVersion, a RoleBinding's roleRef cannot change (422), an
+ownerReference needs a uid (422), Roles and RoleBindings in namespace 'rbac-locked' are 403. GET
+/writes counts the writes to them by kind (tests check that an idempotent call writes nothing)."""
 import json
 import ssl
 import sys
@@ -89,9 +91,13 @@ def archive_route(method, ns, name, subresource, headers, body):
         return 200, obj
 
 
-LEASES = {}  # (namespace, name) -> object
-LEASES_LOCK = threading.Lock()
+# Objects kept in memory: (plural, namespace, name) -> object. Kinds: plural -> (kind, group/version).
+STORED_KINDS = {"leases": ("Lease", "coordination.k8s.io/v1"), "roles": ("Role", "rbac.authorization.k8s.io/v1"),
+                "rolebindings": ("RoleBinding", "rbac.authorization.k8s.io/v1")}
+OBJECTS = {}
+OBJECTS_LOCK = threading.Lock()
 RESOURCE_VERSION = [1000]
+WRITES = {}  # plural -> number of successful POST/PUT/PATCH
 
 
 def next_resource_version():
@@ -99,37 +105,82 @@ def next_resource_version():
     return str(RESOURCE_VERSION[0])
 
 
-def lease_route(method, ns, name, body):
-    """GET/PUT of .../leases/NAME, POST to .../leases (name from the body)."""
-    kind = "leases.coordination.k8s.io"
-    with LEASES_LOCK:
-        if method == "POST":
+def parse_object_path(path):
+    """(group/version, namespace, plural, name, subresource) of /apis/G/V/namespaces/NS/PLURAL[/NAME[/status]]."""
+    parts = path.split("?")[0].strip("/").split("/")
+    if len(parts) < 6 or parts[0] != "apis" or parts[3] != "namespaces" or parts[5] not in STORED_KINDS:
+        return None
+    if STORED_KINDS[parts[5]][1] != parts[1] + "/" + parts[2]:
+        return None
+    name = parts[6] if len(parts) > 6 else ""
+    sub = parts[7] if len(parts) > 7 else ""
+    return parts[4], parts[5], name, sub
+
+
+def invalid(kind, name, message):
+    return status(422, "Invalid", f'{kind} "{name}" is invalid: {message}')
+
+
+def check_owner_references(kind, name, obj):
+    for ref in (obj.get("metadata") or {}).get("ownerReferences") or []:
+        if not ref.get("uid"):
+            return invalid(kind, name, "metadata.ownerReferences.uid: Invalid value: \"\": uid must not be empty")
+    return None
+
+
+def object_route(method, ns, plural, name, sub, body, content_type):
+    """POST to the collection, GET/PUT/PATCH of an object or of its status, as kube-apiserver does."""
+    kind, api_version = STORED_KINDS[plural]
+    res = f"{plural}.{api_version.split('/')[0]}"
+    with OBJECTS_LOCK:
+        if method == "POST" and not name:
             name = (body.get("metadata") or {}).get("name", "")
             if not name:
-                return status(422, "Invalid", f'{kind} "" is invalid: metadata.name: Required value')
-            if (ns, name) in LEASES:
-                return status(409, "AlreadyExists", f'{kind} "{name}" already exists')
+                return status(422, "Invalid", f'{res} "" is invalid: metadata.name: Required value')
+            if (plural, ns, name) in OBJECTS:
+                return status(409, "AlreadyExists", f'{res} "{name}" already exists')
+            if (bad := check_owner_references(res, name, body)):
+                return bad
             obj = json.loads(json.dumps(body))
+            obj.update({"kind": kind, "apiVersion": api_version})
             obj["metadata"].update({"namespace": ns, "resourceVersion": next_resource_version(),
                                     "uid": str(uuid.uuid4()),
                                     "creationTimestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
-            LEASES[(ns, name)] = obj
+            OBJECTS[(plural, ns, name)] = obj
+            WRITES[plural] = WRITES.get(plural, 0) + 1
             return 201, obj
-        stored = LEASES.get((ns, name))
+        if ns == "rbac-locked":
+            return status(403, "Forbidden", f'{res} is forbidden: User "system:serviceaccount:cnpg-system:pgbackrest" '
+                          f'cannot {method.lower()} resource "{plural}" in the namespace "{ns}"')
+        stored = OBJECTS.get((plural, ns, name))
         if stored is None:
-            return status(404, "NotFound", f'{kind} "{name}" not found')
+            return status(404, "NotFound", f'{res} "{name}" not found')
+        if sub:
+            return status(404, "NotFound", "the server could not find the requested resource")
         if method == "GET":
             return 200, stored
-        if method == "PUT":
-            sent = (body.get("metadata") or {}).get("resourceVersion")
-            if sent is not None and sent != stored["metadata"]["resourceVersion"]:
-                return status(409, "Conflict", f'Operation cannot be fulfilled on {kind} "{name}": the object has '
-                              'been modified; please apply your changes to the latest version and try again')
-            obj = json.loads(json.dumps(body))
-            obj["metadata"] = dict(stored["metadata"], resourceVersion=next_resource_version())
-            LEASES[(ns, name)] = obj
-            return 200, obj
-        return status(405, "MethodNotAllowed", f"{method} is not supported on {kind}")
+        if method == "PATCH":
+            if content_type != "application/merge-patch+json":
+                return status(415, "UnsupportedMediaType", "the body of the request was in an unknown format")
+            body = merge_patch(stored, body)
+        elif method != "PUT":
+            return status(405, "MethodNotAllowed", f"{method} is not supported on {res}")
+        sent = (body.get("metadata") or {}).get("resourceVersion")
+        if sent is not None and sent != stored["metadata"]["resourceVersion"]:
+            return status(409, "Conflict", f'Operation cannot be fulfilled on {res} "{name}": the object has '
+                          'been modified; please apply your changes to the latest version and try again')
+        if plural == "rolebindings" and body.get("roleRef") != stored.get("roleRef"):
+            return invalid(res, name, "roleRef: Invalid value: cannot change roleRef")
+        if (bad := check_owner_references(res, name, body)):
+            return bad
+        obj = json.loads(json.dumps(body))
+        obj["metadata"] = dict(stored["metadata"], **{k: v for k, v in (obj.get("metadata") or {}).items()
+                                                      if k in ("labels", "annotations", "ownerReferences")})
+        obj["metadata"]["resourceVersion"] = next_resource_version()
+        obj.update({"kind": kind, "apiVersion": api_version})
+        OBJECTS[(plural, ns, name)] = obj
+        WRITES[plural] = WRITES.get(plural, 0) + 1
+        return 200, obj
 
 
 def status(code, reason, message):
@@ -154,13 +205,16 @@ class Handler(BaseHTTPRequestHandler):
         if self.headers.get("Authorization") != f"Bearer {token}":
             return status(401, "Unauthorized", "Unauthorized")
         path = self.path
-        leases = "/apis/coordination.k8s.io/v1/namespaces/"
-        if path.startswith(leases):
-            ns, _, rest = path[len(leases):].partition("/leases")
+        if path == "/writes":
+            with OBJECTS_LOCK:
+                return 200, dict(WRITES)
+        target = parse_object_path(path)  # leases, roles, rolebindings
+        if target:
+            ns, plural, name, sub = target
             body = {}
-            if method in ("POST", "PUT"):
+            if method in ("POST", "PUT", "PATCH"):
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))) or b"{}")
-            return lease_route(method, ns, rest.lstrip("/"), body)
+            return object_route(method, ns, plural, name, sub, body, self.headers.get("Content-Type"))
         if path == "/slow":
             time.sleep(5)
             return 200, {}

@@ -14,6 +14,7 @@
 
 #include "harness.h"
 #include "identity.grpc.pb.h"
+#include "operator_host.h"
 #include "operator_lifecycle.grpc.pb.h"
 #include "reconciler.grpc.pb.h"
 
@@ -28,73 +29,6 @@ using cnpgi_pgbackrest::InheritedEnvironment;
 using cnpgi_pgbackrest::RunProcess;
 
 std::string Fixture(const std::string& name) { return ReadFile(std::string(CNPGI_FIXTURES_DIR) + "/" + name); }
-
-void Openssl(const std::string& dir, const std::string& script) {
-  auto r = cnpgi_pgbackrest::RunProcess(
-      {.argv = {"bash", "-c", "set -e; cd " + dir + "; " + script}, .env = cnpgi_pgbackrest::InheritedEnvironment()});
-  REQUIRE(r.ok());
-  REQUIRE_MESSAGE(r->exit_code == 0, r->err);
-}
-
-// A CA-signed server certificate for the Service name, and self-signed client leaves as cert-manager makes them.
-void MakeCertificates(const std::string& dir) {
-  Openssl(
-      dir,
-      "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 2 -subj /CN=ca "
-      "-addext basicConstraints=critical,CA:TRUE -addext keyUsage=keyCertSign,cRLSign 2>/dev/null;"
-      "openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=pgbackrest 2>/dev/null;"
-      "printf 'subjectAltName=DNS:pgbackrest,DNS:pgbackrest.cnpg-system.svc\\nextendedKeyUsage=serverAuth\\n' > ext;"
-      "openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt -days 2 "
-      "-extfile ext 2>/dev/null;"
-      "for c in client client2 intruder; do openssl req -x509 -newkey rsa:2048 -nodes -keyout $c.key -out $c.crt "
-      "-days 2 -subj /CN=$c -addext basicConstraints=CA:FALSE -addext keyUsage=digitalSignature,keyEncipherment "
-      "-addext extendedKeyUsage=clientAuth 2>/dev/null; done;"
-      "cp client.crt trusted.crt");
-}
-
-struct OperatorHost {
-  ScratchDir dir{"operator"};
-  int port = FreeTcpPort();
-  std::unique_ptr<Daemon> daemon;
-
-  // A replica of the same Deployment mounts the same TLS Secrets: pass the first host.
-  explicit OperatorHost(const OperatorHost* same_secrets = nullptr) {
-    if (same_secrets)
-      Openssl(dir.path(), "cp " + same_secrets->dir.path() + "/*.crt " + same_secrets->dir.path() + "/*.key .");
-    else
-      MakeCertificates(dir.path());
-    dir.WriteFile("archives.json",
-                  R"([{"metadata":{"name":"minio-store","namespace":"default"},"spec":{"configuration":{
-      "repositories":[{"bucket":"backups","endpointURL":"minio:9000","encryption":"aes-256-cbc",
-        "encryptionKey":{"name":"minio","key":"ENCRYPTION_KEY"},
-        "s3Credentials":{"region":"dummy","accessKeyId":{"name":"minio","key":"ACCESS_KEY_ID"},
-                         "secretAccessKey":{"name":"minio","key":"ACCESS_SECRET_KEY"}}}]}}}])");
-    std::vector<std::string> argv = {
-        std::string(std::getenv("CNPGI_OPERATOR_BIN")),
-        "operator",
-        "--server-cert=" + dir / "server.crt",
-        "--server-key=" + dir / "server.key",
-        "--client-cert=" + dir / "trusted.crt",
-        "--server-address=127.0.0.1:" + std::to_string(port),
-        "--sidecar-image=ghcr.io/cnpgi-pgbackrest/sidecar:0.1.0",
-        "--archives-file=" + dir / "archives.json",
-    };
-    daemon = std::make_unique<Daemon>(argv, dir / "operator.log", "listening");
-  }
-  // A channel as CNPG's operator opens it: server CA from the server Secret, client key pair, ServerName = Service
-  // name.
-  std::shared_ptr<grpc::Channel> Channel(const std::string& client) {
-    grpc::SslCredentialsOptions tls;
-    tls.pem_root_certs = ReadFile(dir / "ca.crt");
-    if (!client.empty()) {
-      tls.pem_private_key = ReadFile(dir / (client + ".key"));
-      tls.pem_cert_chain = ReadFile(dir / (client + ".crt"));
-    }
-    grpc::ChannelArguments args;
-    args.SetSslTargetNameOverride("pgbackrest");
-    return grpc::CreateCustomChannel("127.0.0.1:" + std::to_string(port), grpc::SslCredentials(tls), args);
-  }
-};
 
 grpc::Status Metadata(const std::shared_ptr<grpc::Channel>& channel, id::GetPluginMetadataResponse* out) {
   grpc::ClientContext ctx;
@@ -121,7 +55,8 @@ TEST_CASE("The operator-side host: mutual TLS, the identity handshake, EVALUATE 
   REQUIRE(identity->GetPluginCapabilities(&c1, {}, &caps).ok());
   std::set<int> services;
   for (const auto& c : caps.capabilities()) services.insert(c.service().type());
-  CHECK(services == std::set<int>{id::PluginCapability::Service::TYPE_LIFECYCLE_SERVICE,
+  CHECK(services == std::set<int>{id::PluginCapability::Service::TYPE_OPERATOR_SERVICE,
+                                  id::PluginCapability::Service::TYPE_LIFECYCLE_SERVICE,
                                   id::PluginCapability::Service::TYPE_RECONCILER_HOOKS,
                                   id::PluginCapability::Service::TYPE_INSTANCE_SIDECAR_INJECTION});
 

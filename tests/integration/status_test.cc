@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "harness.h"
+#include "operator_host.h"
 #include "status/stanza_status.h"
 
 using namespace cnpgi_it;
@@ -157,6 +158,21 @@ TEST_CASE("Archive.status from the primary's sidecar agrees with pgBackRest; a f
         ConditionOf(entry, "WALArchiving")["lastTransitionTime"]);
   CHECK(ConditionOf(moved, "RepositoryReachable")["lastTransitionTime"] ==
         ConditionOf(entry, "RepositoryReachable")["lastTransitionTime"]);
+
+  // The operator side shows these facts on the Cluster (SetStatusInCluster, as CNPG calls it), read
+  // from the Archive status the sidecar wrote.
+  {
+    OperatorHost host(nullptr, s.api.get());
+    std::string shown = host.SetStatusInCluster(ClusterJson("cluster-example", "local"));
+    REQUIRE_FALSE(shown.empty());
+    json compact = json::parse(shown);
+    INFO(compact.dump(1));
+    CHECK(compact["lastSuccessfulBackupId"] == label);
+    CHECK(compact["lastFailedBackup"] == moved["lastFailedBackup"]);
+    CHECK(compact["conditions"]["LastBackupSucceeded"] == "False");
+    CHECK(compact["repositories"][0]["backupBytes"] == repo["backupBytes"]);
+    CHECK(compact["repositories"][0]["reachable"] == true);
+  }
 
   // A restarted sidecar takes the failure over from the Archive: it knows of no failure itself,
   // yet the next write (a new WAL segment) keeps the condition False since the same time.

@@ -297,6 +297,16 @@ check('RBAC: bindings name the ServiceAccount; least privilege (no wildcards, Se
   for (const v of ['get', 'list', 'watch']) assert(can('pgbackrest.cnpg.opera.com', 'archives', v), `archives ${v}`);
   for (const v of ['get', 'update', 'patch']) assert(can('pgbackrest.cnpg.opera.com', 'archives/status', v), `archives/status ${v}`);
   assert(!can('pgbackrest.cnpg.opera.com', 'archives', 'update'), 'the plugin must not write Archive specs');
+  // Each Cluster's Role and RoleBinding <cluster>-pgbackrest (reconciler/cluster_rbac.cc): the plugin
+  // reads, creates and replaces them, never deletes (the Cluster's ownerReference does) ...
+  for (const res of ['roles', 'rolebindings']) {
+    for (const v of ['get', 'create', 'update']) assert(can('rbac.authorization.k8s.io', res, v), `${res} ${v}`);
+    for (const v of ['delete', 'patch', 'escalate', 'bind']) assert(!can('rbac.authorization.k8s.io', res, v), `${res} ${v}`);
+  }
+  // ... and Kubernetes lets it grant only what it holds itself (RBAC escalation prevention): the
+  // Role gives archives get and archives/status get and patch (reconciler/cluster_rbac_test.cc).
+  assert(can('pgbackrest.cnpg.opera.com', 'archives', 'get'), 'archives get, which the Cluster Role grants');
+  for (const v of ['get', 'patch']) assert(can('pgbackrest.cnpg.opera.com', 'archives/status', v), `archives/status ${v}, which the Cluster Role grants`);
   const le = byKind('Role').find((x) => x.rules.some((y) => y.apiGroups.includes('coordination.k8s.io') && y.resources.includes('leases')));
   assert(le, 'a namespaced Role for leader-election leases');
   const leaseRule = le.rules.find((y) => y.resources.includes('leases'));

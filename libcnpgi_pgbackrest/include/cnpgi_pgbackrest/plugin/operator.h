@@ -1,5 +1,6 @@
-// The operator side of the plugin as plain C++: the lifecycle hook that injects the sidecar and
-// the reconciler hooks, over Archives read from the Kubernetes API (or a file). No gRPC here.
+// The operator side of the plugin as plain C++: the lifecycle hook that injects the sidecar, the
+// reconciler hooks and the Cluster's plugin status, over Archives read from the Kubernetes API (or a
+// file). No gRPC here.
 #pragma once
 
 #include <memory>
@@ -9,6 +10,7 @@
 
 #include "cnpgi_pgbackrest/export.h"
 #include "cnpgi_pgbackrest/lifecycle/lifecycle.h"
+#include "cnpgi_pgbackrest/operator/cluster_status.h"
 #include "cnpgi_pgbackrest/reconciler/reconciler_hooks.h"
 
 namespace cnpgi_pgbackrest {
@@ -19,6 +21,8 @@ struct OperatorOptions {
   // Archive objects as JSON instead of the Kubernetes API (local runs and tests); empty: the API
   // through the Pod's in-cluster configuration.
   std::string archives_file;
+  // Where the in-cluster configuration's token and CA are (with $KUBERNETES_SERVICE_HOST/PORT).
+  std::string service_account_dir = "/var/run/secrets/kubernetes.io/serviceaccount";
 };
 
 // Owns the capabilities; thread-safe once Create returned.
@@ -31,6 +35,8 @@ class CNPGI_PGBACKREST_EXPORT OperatorCapabilities {
 
   virtual LifecycleMutation& lifecycle() = 0;
   virtual ReconcilerHooks& reconciler() = 0;
+  // From the Archive's status; always "" with archives_file (no API to read the status from).
+  virtual ClusterStatus& cluster_status() = 0;
   virtual const OperatorOptions& options() const = 0;
 };
 

@@ -18,7 +18,8 @@ class CNPGI_PGBACKREST_EXPORT OperatorPlugin {
   ~OperatorPlugin();
 
   OperatorCapabilities& capabilities();
-  // Adds the OperatorLifecycle and ReconcilerHooks services and the sidecar-injection capability.
+  // Adds the OperatorLifecycle, ReconcilerHooks and Operator (SetStatusInCluster) services and the
+  // sidecar-injection capability.
   void Mount(PluginServices& services);
 
  private:
