@@ -71,6 +71,9 @@ absl::StatusOr<Engine::StanzaCheck> Engine::CheckStanzaOwner(const Stanza& stanz
                        .args = {absl::StrCat("archive/", stanza.use.stanza, "/archive.info")},
                        .timeout = options_.wal_timeout,
                        .cancelled = cancelled};
+    // On the WAL path: as bounded as archive-push itself when storage is unreachable.
+    if (options_.instance.wal_io_timeout_seconds > 0)
+      get.options.push_back(absl::StrCat("--io-timeout=", options_.instance.wal_io_timeout_seconds));
     auto result = Run(stanza, get);
     if (!result.ok()) return result.status();
     if (result->exit_code == 1 && result->out.empty()) {  // --ignore-missing: no stanza there yet
