@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <benchmark/benchmark.h>
+#include <grpcpp/health_check_service_interface.h>
 #include <sys/wait.h>
 
 #include "cnpgi_pgbackrest/identity/identity.h"
@@ -41,7 +42,7 @@ struct Server {
   StaticIdentity identity{DefaultPluginMetadata("pgbackrest.cnpg.opera.com"), {PluginService::kWal}};
   IdentityGrpcService identity_service{&identity};
   WalGrpcService wal_service{&archive, nullptr};
-  std::unique_ptr<grpc::Server> server;
+  std::unique_ptr<UnixSocketServer> server;
 
   Server() {
     std::filesystem::create_directories(dir);
@@ -53,7 +54,7 @@ struct Server {
     server = std::move(*s);
   }
   ~Server() {
-    server->Shutdown();
+    server.reset();
     std::filesystem::remove_all(dir);
   }
 };
@@ -233,6 +234,152 @@ int ServeFloor(const std::string& socket) {
   return 0;
 }
 
+// A sync gRPC server (the kind the plugin runs) whose services answer constants: what the
+// synchronous server machinery costs, apart from the plugin's adapters.
+class NullSyncIdentity : public cnpgi::identity::v1::Identity::Service {
+  grpc::Status GetPluginMetadata(grpc::ServerContext*, const cnpgi::identity::v1::GetPluginMetadataRequest*,
+                                 cnpgi::identity::v1::GetPluginMetadataResponse* r) override {
+    r->set_name("pgbackrest.cnpg.opera.com");
+    return grpc::Status::OK;
+  }
+  grpc::Status GetPluginCapabilities(grpc::ServerContext*, const cnpgi::identity::v1::GetPluginCapabilitiesRequest*,
+                                     cnpgi::identity::v1::GetPluginCapabilitiesResponse* r) override {
+    r->add_capabilities()->mutable_service()->set_type(
+        cnpgi::identity::v1::PluginCapability::Service::TYPE_WAL_SERVICE);
+    return grpc::Status::OK;
+  }
+  grpc::Status Probe(grpc::ServerContext*, const cnpgi::identity::v1::ProbeRequest*,
+                     cnpgi::identity::v1::ProbeResponse* r) override {
+    r->set_ready(true);
+    return grpc::Status::OK;
+  }
+};
+class NullSyncWal : public cnpgi::wal::v1::WAL::Service {
+  grpc::Status GetCapabilities(grpc::ServerContext*, const cnpgi::wal::v1::WALCapabilitiesRequest*,
+                               cnpgi::wal::v1::WALCapabilitiesResult* r) override {
+    r->add_capabilities()->mutable_rpc()->set_type(cnpgi::wal::v1::WALCapability::RPC::TYPE_ARCHIVE_WAL);
+    return grpc::Status::OK;
+  }
+  grpc::Status Archive(grpc::ServerContext*, const cnpgi::wal::v1::WALArchiveRequest*,
+                       cnpgi::wal::v1::WALArchiveResult*) override {
+    return grpc::Status::OK;
+  }
+};
+
+// The same constants through gRPC's callback API: handlers run where the call is read, no hand-off.
+class NullCallbackIdentity : public cnpgi::identity::v1::Identity::CallbackService {
+  grpc::ServerUnaryReactor* GetPluginMetadata(grpc::CallbackServerContext* c,
+                                              const cnpgi::identity::v1::GetPluginMetadataRequest*,
+                                              cnpgi::identity::v1::GetPluginMetadataResponse* r) override {
+    r->set_name("pgbackrest.cnpg.opera.com");
+    auto* reactor = c->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+  grpc::ServerUnaryReactor* GetPluginCapabilities(grpc::CallbackServerContext* c,
+                                                  const cnpgi::identity::v1::GetPluginCapabilitiesRequest*,
+                                                  cnpgi::identity::v1::GetPluginCapabilitiesResponse* r) override {
+    r->add_capabilities()->mutable_service()->set_type(
+        cnpgi::identity::v1::PluginCapability::Service::TYPE_WAL_SERVICE);
+    auto* reactor = c->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+  grpc::ServerUnaryReactor* Probe(grpc::CallbackServerContext* c, const cnpgi::identity::v1::ProbeRequest*,
+                                  cnpgi::identity::v1::ProbeResponse* r) override {
+    r->set_ready(true);
+    auto* reactor = c->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+};
+// Callback GetCapabilities, synchronous Archive: the split a plugin whose Archive blocks would use.
+class NullHybridWal : public cnpgi::wal::v1::WAL::WithCallbackMethod_GetCapabilities<cnpgi::wal::v1::WAL::Service> {
+  grpc::ServerUnaryReactor* GetCapabilities(grpc::CallbackServerContext* c,
+                                            const cnpgi::wal::v1::WALCapabilitiesRequest*,
+                                            cnpgi::wal::v1::WALCapabilitiesResult* r) override {
+    r->add_capabilities()->mutable_rpc()->set_type(cnpgi::wal::v1::WALCapability::RPC::TYPE_ARCHIVE_WAL);
+    auto* reactor = c->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+  grpc::Status Archive(grpc::ServerContext*, const cnpgi::wal::v1::WALArchiveRequest*,
+                       cnpgi::wal::v1::WALArchiveResult*) override {
+    return grpc::Status::OK;
+  }
+};
+
+int ServeNullHybrid(const std::string& socket) {
+  NullCallbackIdentity identity;
+  NullHybridWal wal;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("unix:" + socket, grpc::InsecureServerCredentials());
+  builder.RegisterService(&identity);
+  builder.RegisterService(&wal);
+  auto server = builder.BuildAndStart();
+  if (!server) return 1;
+  server->Wait();
+  return 0;
+}
+
+int ServeNullSync(const std::string& socket, bool health) {
+  if (health) grpc::EnableDefaultHealthCheckService(true);
+  NullSyncIdentity identity;
+  NullSyncWal wal;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("unix:" + socket, grpc::InsecureServerCredentials());
+  builder.RegisterService(&identity);
+  builder.RegisterService(&wal);
+  auto server = builder.BuildAndStart();
+  if (!server) return 1;
+  server->Wait();
+  return 0;
+}
+
+// Identity (and, with wal_async, WAL GetCapabilities) on one completion-queue thread, the rest synchronous.
+class AsyncCapsWal : public cnpgi::wal::v1::WAL::WithAsyncMethod_GetCapabilities<cnpgi::wal::v1::WAL::Service> {
+  grpc::Status Archive(grpc::ServerContext*, const cnpgi::wal::v1::WALArchiveRequest*,
+                       cnpgi::wal::v1::WALArchiveResult*) override {
+    return grpc::Status::OK;
+  }
+};
+int ServeAsyncHybrid(const std::string& socket, bool wal_async) {
+  namespace id = cnpgi::identity::v1;
+  namespace wal = cnpgi::wal::v1;
+  id::Identity::AsyncService identity;
+  NullSyncWal sync_wal;
+  AsyncCapsWal async_wal;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("unix:" + socket, grpc::InsecureServerCredentials());
+  builder.RegisterService(&identity);
+  if (wal_async)
+    builder.RegisterService(&async_wal);
+  else
+    builder.RegisterService(&sync_wal);
+  auto cq = builder.AddCompletionQueue();
+  auto server = builder.BuildAndStart();
+  if (!server) return 1;
+  FloorServe<id::GetPluginMetadataRequest, id::GetPluginMetadataResponse>(
+      &identity, cq.get(), &id::Identity::AsyncService::RequestGetPluginMetadata,
+      [](id::GetPluginMetadataResponse* r) { r->set_name("pgbackrest.cnpg.opera.com"); });
+  FloorServe<id::GetPluginCapabilitiesRequest, id::GetPluginCapabilitiesResponse>(
+      &identity, cq.get(), &id::Identity::AsyncService::RequestGetPluginCapabilities,
+      [](id::GetPluginCapabilitiesResponse* r) {
+        r->add_capabilities()->mutable_service()->set_type(id::PluginCapability::Service::TYPE_WAL_SERVICE);
+      });
+  FloorServe<id::ProbeRequest, id::ProbeResponse>(&identity, cq.get(), &id::Identity::AsyncService::RequestProbe,
+                                                  [](id::ProbeResponse* r) { r->set_ready(true); });
+  if (wal_async)
+    FloorServe<wal::WALCapabilitiesRequest, wal::WALCapabilitiesResult>(
+        &async_wal, cq.get(), &AsyncCapsWal::RequestGetCapabilities, [](wal::WALCapabilitiesResult* r) {
+          r->add_capabilities()->mutable_rpc()->set_type(wal::WALCapability::RPC::TYPE_ARCHIVE_WAL);
+        });
+  void* tag;
+  bool ok;
+  while (cq->Next(&tag, &ok)) static_cast<FloorCall*>(tag)->Proceed(ok);
+  return 0;
+}
+
 // The same sequence against a server in its own process, like the sidecar: arg 0 is the plugin's
 // server (this program with --serve), arg 1 the null floor server (--serve-floor).
 void BM_ArchiveWithHandshakeCrossProcess(benchmark::State& state) {
@@ -273,6 +420,16 @@ BENCHMARK(BM_ArchiveWithHandshakeCrossProcess)
 
 int main(int argc, char** argv) {
   self_path = "/proc/self/exe";
+  if (argc == 2 && std::string(argv[1]).rfind("--serve-null-sync=", 0) == 0)
+    return ServeNullSync(std::string(argv[1]).substr(18), false);
+  if (argc == 2 && std::string(argv[1]).rfind("--serve-async-id=", 0) == 0)
+    return ServeAsyncHybrid(std::string(argv[1]).substr(17), false);
+  if (argc == 2 && std::string(argv[1]).rfind("--serve-async-id-caps=", 0) == 0)
+    return ServeAsyncHybrid(std::string(argv[1]).substr(22), true);
+  if (argc == 2 && std::string(argv[1]).rfind("--serve-null-hybrid=", 0) == 0)
+    return ServeNullHybrid(std::string(argv[1]).substr(20));
+  if (argc == 2 && std::string(argv[1]).rfind("--serve-null-sync-health=", 0) == 0)
+    return ServeNullSync(std::string(argv[1]).substr(25), true);
   if (argc == 2 && std::string(argv[1]).rfind("--serve-floor=", 0) == 0)
     return ServeFloor(std::string(argv[1]).substr(14));
   if (argc == 2 && std::string(argv[1]).rfind("--serve=", 0) == 0) {
@@ -283,7 +440,7 @@ int main(int argc, char** argv) {
     WalGrpcService wal_service{&archive, nullptr};
     auto server = StartUnixSocketServer(socket, {&identity_service, &wal_service});
     if (!server.ok()) return 1;
-    (*server)->Wait();
+    (*server)->server().Wait();
     return 0;
   }
   benchmark::Initialize(&argc, argv);

@@ -15,7 +15,8 @@
 #            after each WAL switch: the latency a steadily writing cluster sees
 # Each archive_command runs like PostgreSQL's archiver: one at a time, oldest first, skipped when the
 # segment's .ready mark is gone (PostgreSQL checks it before each call), and .ready becomes .done
-# after success. Run as root on Debian 12: bench/side_by_side.sh
+# after success. Then bench/go_overhead.sh (the per-call gRPC cost, unless BENCH_SKIP_GO=1) and the
+# per-compression table. Run as root on Debian 12: bench/side_by_side.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -212,6 +213,11 @@ for m in plugin plugin1 nahead nomark; do
   [[ -n ${SIDECAR_CPU[$m/backlog]:-}${SIDECAR_CPU[$m/single]:-} ]] &&
     echo "sidecar CPU seconds per run, $m: backlog${SIDECAR_CPU[$m/backlog]:-} single${SIDECAR_CPU[$m/single]:-}"
 done
+# The per-call gRPC overhead with a Go client like CNPG's (bench/go_overhead.sh).
+if [[ -z ${BENCH_SKIP_GO:-} ]]; then
+  echo
+  bench/go_overhead.sh
+fi
 [[ -n ${BENCH_SKIP_SEGMENT_BENCH:-} ]] && exit 0
 
 # Per compression type, a real segment through the plugin's archive path in-process (posix; S3 too when

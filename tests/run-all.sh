@@ -11,15 +11,26 @@ tools/install-deps.sh --tests
 tools/build.sh -Dintegration=required
 tools/build-sanitized.sh -Dintegration=required
 
-# One S3 service for the whole run; the tests read CNPGI_TEST_S3_* from its env file.
+# One S3 service and one Azure service (Azurite) for the whole run; the tests read
+# CNPGI_TEST_S3_* and CNPGI_TEST_AZURE_* from their env files.
 rgw_dir=${CNPGI_RGW_DIR:-/tmp/cnpgi-rgw}
-stop_rgw() { tests/services/rgw.sh stop "$rgw_dir" >/dev/null 2>&1 || true; }
-trap stop_rgw EXIT
+azurite_dir=${CNPGI_AZURITE_DIR:-/tmp/cnpgi-azurite}
+stop_services() {
+  tests/services/azurite.sh stop "$azurite_dir" >/dev/null 2>&1 || true
+  tests/services/rgw.sh stop "$rgw_dir" >/dev/null 2>&1 || true
+}
+trap stop_services EXIT
 if tests/services/rgw.sh start "$rgw_dir"; then
   # shellcheck disable=SC1091
   source "$rgw_dir/env"
 else
   echo "*** the S3 test service did not start; the S3 tests will fail ***" >&2
+fi
+if tests/services/azurite.sh start "$azurite_dir"; then
+  # shellcheck disable=SC1091
+  source "$azurite_dir/env"
+else
+  echo "*** the Azure test service (Azurite) did not start; the Azure tests will fail ***" >&2
 fi
 
 set +e
@@ -38,7 +49,7 @@ meson test -C build-san --print-errorlogs --num-processes 2 --suite unit --suite
 san_status=$?
 unset ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS
 set -e
-stop_rgw
+stop_services
 trap - EXIT
 reports=("$san_reports"/*)
 [[ -e ${reports[0]} ]] || reports=()

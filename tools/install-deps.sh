@@ -33,15 +33,22 @@ done
 # prometheus package without installing it: the package would also start a Prometheus server.
 need_promtool=0
 [[ ${1:-} == --tests ]] && ! command -v promtool >/dev/null && need_promtool=1
-if ((${#missing[@]} == 0 && need_promtool == 0)); then
+# Azurite, the Azure Storage emulator the Azure tests use (tests/services/azurite.sh), from npm into
+# /opt/azurite. Pinned: 3.35.0 is the last release that runs on Debian 12's node 18 (3.36 wants 21).
+azurite_version=3.35.0
+azurite_prefix=/opt/azurite
+need_azurite=0
+[[ ${1:-} == --tests ]] &&
+  ! grep -qs "\"version\": \"$azurite_version\"" "$azurite_prefix/node_modules/azurite/package.json" && need_azurite=1
+if ((${#missing[@]} == 0 && need_promtool == 0 && need_azurite == 0)); then
   exit 0
 fi
 if [[ $(id -u) != 0 ]]; then
-  echo "missing: ${missing[*]}$( ((need_promtool)) && echo ' promtool') (run as root to install them)" >&2
+  echo "missing: ${missing[*]}$( ((need_promtool)) && echo ' promtool')$( ((need_azurite)) && echo " azurite@$azurite_version") (run as root to install them)" >&2
   exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -q
+((${#missing[@]} > 0 || need_promtool)) && apt-get update -q
 if ((${#missing[@]} > 0)); then
   echo "installing: ${missing[*]}"
   apt-get install -y -q --no-install-recommends "${missing[@]}"
@@ -53,4 +60,8 @@ if ((need_promtool)); then
   dpkg-deb -x "$unpack"/prometheus_*.deb "$unpack/root"
   install -m 755 "$unpack/root/usr/bin/promtool" /usr/local/bin/promtool
   rm -rf "$unpack"
+fi
+if ((need_azurite)); then
+  echo "installing: azurite@$azurite_version (npm) into $azurite_prefix"
+  npm install --prefix "$azurite_prefix" --omit=dev --no-audit --no-fund --loglevel=error "azurite@$azurite_version"
 fi

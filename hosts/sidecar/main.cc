@@ -45,6 +45,10 @@ ABSL_FLAG(absl::Duration, backup_wal_wait, absl::Minutes(5),
 ABSL_FLAG(std::string, instance_manager, kDefaults.instance_manager,
           "CNPG's instance manager in the postgres container (used in the restore_command returned to CNPG)");
 ABSL_FLAG(std::string, wal_storage_dir, kDefaults.wal_storage_dir, "where CNPG mounts spec.walStorage");
+ABSL_FLAG(absl::Duration, status_interval, absl::Seconds(60),
+          "the primary's sidecar writes Archive.status at least this often, and after each backup (0: never)");
+ABSL_FLAG(std::string, service_account_dir, kDefaults.service_account_dir,
+          "the Pod's service account files (token, ca.crt) for the Kubernetes API");
 ABSL_FLAG(absl::Duration, probe_timeout, absl::Seconds(3), "probe: how long to wait for an answer");
 
 int main(int argc, char** argv) {
@@ -53,10 +57,10 @@ int main(int argc, char** argv) {
   int own = cnpgi_pgbackrest::hosts::FindWord(argc, argv, "pgbackrest");
   std::vector<std::string> storage;
   // The WAL and backup tunables: an Archive's instanceSidecarConfiguration.env can set them.
-  auto normalized =
-      cnpgi_pgbackrest::hosts::NormalizeFlags(own, argv, storage,
-                                              {"wal_timeout", "wal_io_timeout", "wal_push_parallel", "wal_push_ahead",
-                                               "wal_mark_done", "wal_prefetch", "backup_timeout", "backup_wal_wait"});
+  auto normalized = cnpgi_pgbackrest::hosts::NormalizeFlags(
+      own, argv, storage,
+      {"wal_timeout", "wal_io_timeout", "wal_push_parallel", "wal_push_ahead", "wal_mark_done", "wal_prefetch",
+       "backup_timeout", "backup_wal_wait", "status_interval"});
   std::vector<char*> rest = absl::ParseCommandLine(static_cast<int>(normalized.size()), normalized.data());
   std::string mode = rest.size() > 1 ? rest[1] : "serve";
   SidecarOptions o{.plugin_name = absl::GetFlag(FLAGS_plugin_name),
@@ -78,7 +82,9 @@ int main(int argc, char** argv) {
                    .backup_timeout = absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_backup_timeout)),
                    .backup_wal_wait = absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_backup_wal_wait)),
                    .instance_manager = absl::GetFlag(FLAGS_instance_manager),
-                   .wal_storage_dir = absl::GetFlag(FLAGS_wal_storage_dir)};
+                   .wal_storage_dir = absl::GetFlag(FLAGS_wal_storage_dir),
+                   .status_interval = absl::ToChronoMilliseconds(absl::GetFlag(FLAGS_status_interval)),
+                   .service_account_dir = absl::GetFlag(FLAGS_service_account_dir)};
   if (own < argc) return cnpgi_pgbackrest::ExecPgbackrest(o, std::vector<std::string>(argv + own + 1, argv + argc));
   if (mode == "serve") return cnpgi_pgbackrest::RunSidecar(o);
   if (mode == "probe")

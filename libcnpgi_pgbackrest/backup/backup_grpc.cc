@@ -1,6 +1,7 @@
 #include "cnpgi_pgbackrest/backup/backup_grpc.h"
 
 #include "cnpgi_pgbackrest/transport/grpc_status.h"
+#include "transport/fast_unary.h"
 
 namespace cnpgi_pgbackrest {
 
@@ -35,6 +36,16 @@ grpc::Status BackupGrpcService::Backup(grpc::ServerContext* context, const pb::B
   response->set_online(result->online);
   for (const auto& [k, v] : result->metadata) (*response->mutable_metadata())[k] = v;
   return grpc::Status::OK;
+}
+
+// Method numbers are the order of the rpc lines in the service's .proto.
+void BackupGrpcService::MarkFastMethods() {
+  MarkMethodAsync(0);  // GetCapabilities
+}
+
+void BackupGrpcService::ArmFastMethods(grpc::ServerCompletionQueue* cq) {
+  ArmFastUnary(this, cq, 0, &BackupGrpcService::RequestAsyncUnary<pb::BackupCapabilitiesRequest>,
+               &BackupGrpcService::GetCapabilities);
 }
 
 }  // namespace cnpgi_pgbackrest

@@ -54,8 +54,18 @@ absl::Status PgbackrestBackup::WaitForStopWal(const Stanza& stanza, const Stanza
 
 absl::StatusOr<BackupResult> PgbackrestBackup::Run(const BackupRequest& request) {
   auto result = RunBackup(request);
-  if (!result.ok()) last_failed_unix_ = absl::ToUnixSeconds(absl::Now());
+  if (!result.ok()) {
+    absl::MutexLock lock(&failure_mu_);
+    last_failure_ = std::string(result.status().message());
+    last_failed_unix_ = absl::ToUnixSeconds(absl::Now());
+  }
+  ++finished_;
   return result;
+}
+
+PgbackrestBackup::Outcomes PgbackrestBackup::outcomes() const {
+  absl::MutexLock lock(&failure_mu_);
+  return {finished_.load(), last_failed_unix_.load(), last_failure_};
 }
 
 absl::StatusOr<BackupResult> PgbackrestBackup::RunBackup(const BackupRequest& request) {

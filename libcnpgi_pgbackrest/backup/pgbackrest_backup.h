@@ -4,6 +4,10 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 
 #include "cnpgi_pgbackrest/backup/backup.h"
 #include "pgbackrest/catalog.h"
@@ -26,6 +30,13 @@ class PgbackrestBackup : public Backup {
   // Unix seconds of the last backup this process failed; 0 when none did.
   int64_t last_failed_unix() const { return last_failed_unix_.load(); }
 
+  struct Outcomes {
+    std::uint64_t finished = 0;  // backups run to an answer, successful or not
+    int64_t last_failed_unix = 0;
+    std::string last_failure;  // why the last failed backup failed
+  };
+  Outcomes outcomes() const;
+
  private:
   absl::StatusOr<BackupResult> RunBackup(const BackupRequest& request);
   // OK once the stop segment of backup is in its repository; bounded by options_.wal_wait.
@@ -35,6 +46,9 @@ class PgbackrestBackup : public Backup {
   Engine* engine_;
   Options options_;
   std::atomic<int64_t> last_failed_unix_{0};
+  std::atomic<std::uint64_t> finished_{0};
+  mutable absl::Mutex failure_mu_;
+  std::string last_failure_ ABSL_GUARDED_BY(failure_mu_);
 };
 
 }  // namespace cnpgi_pgbackrest

@@ -162,20 +162,156 @@ absl::StatusOr<Retention> ParseRetention(const json& obj, absl::string_view path
   return r;
 }
 
-absl::StatusOr<Repository> ParseRepository(const json& obj, absl::string_view path) {
-  if (!obj.is_object()) return FieldError(path, "must be an object");
-  static const std::set<std::string> known = {"type",          "destinationPath",  "bucket",   "endpointURL",
-                                              "endpointCA",    "disableVerifyTLS", "uriStyle", "encryption",
-                                              "encryptionKey", "s3Credentials",    "retention"};
+absl::Status CheckKnownFields(const json& obj, const std::set<std::string>& known, absl::string_view path) {
   for (auto& [k, v] : obj.items())
     if (!known.count(k)) return FieldError(absl::StrCat(path, ".", k), "is not a known field");
-  Repository repo;
+  return absl::OkStatus();
+}
+
+// The credentials object of the repository's store type at obj[key], as an object.
+absl::StatusOr<const json*> CredentialsObject(const json& obj, absl::string_view key, absl::string_view store,
+                                              absl::string_view path) {
+  auto it = obj.find(std::string(key));
+  if (it == obj.end() || !it->is_object())
+    return FieldError(absl::StrCat(path, ".", key), absl::StrCat("is required for ", store, " (an object)"));
+  return &*it;
+}
+
+absl::StatusOr<S3Credentials> ParseS3Credentials(const json& obj, Repository& repo, absl::string_view path) {
+  std::string cpath = absl::StrCat(path, ".s3Credentials");
+  auto creds_obj = CredentialsObject(obj, "s3Credentials", "an S3 repository", path);
+  if (!creds_obj.ok()) return creds_obj.status();
+  const json& c = **creds_obj;
+  static const std::set<std::string> known_creds = {"region", "accessKeyId", "secretAccessKey", "keyType", "uriStyle"};
+  if (auto s = CheckKnownFields(c, known_creds, cpath); !s.ok()) return s;
+  S3Credentials creds;
+  auto region = OptString(c, "region", cpath);
+  if (!region.ok()) return region.status();
+  if (!region->has_value() || (*region)->empty()) return FieldError(absl::StrCat(cpath, ".region"), "is required");
+  creds.region = **region;
+  if (auto s = CheckConfigValue(creds.region, absl::StrCat(cpath, ".region")); !s.ok()) return s;
+  auto kt = OptString(c, "keyType", cpath);
+  if (!kt.ok()) return kt.status();
+  if (kt->has_value()) {
+    if (auto s = CheckEnum(**kt, {"shared", "auto", "web-id"}, absl::StrCat(cpath, ".keyType")); !s.ok()) return s;
+    creds.key_type = **kt;
+  }
+  auto cred_uri = OptString(c, "uriStyle", cpath);
+  if (!cred_uri.ok()) return cred_uri.status();
+  if (cred_uri->has_value() && repo.uri_style.empty()) {
+    if (auto s = CheckEnum(**cred_uri, {"host", "path"}, absl::StrCat(cpath, ".uriStyle")); !s.ok()) return s;
+    repo.uri_style = **cred_uri;
+  }
+  auto ak = OptSecretRef(c, "accessKeyId", cpath);
+  if (!ak.ok()) return ak.status();
+  auto sk = OptSecretRef(c, "secretAccessKey", cpath);
+  if (!sk.ok()) return sk.status();
+  creds.access_key_id = *ak;
+  creds.secret_access_key = *sk;
+  if (creds.key_type == "shared") {
+    if (!creds.access_key_id) return FieldError(absl::StrCat(cpath, ".accessKeyId"), "is required with keyType shared");
+    if (!creds.secret_access_key)
+      return FieldError(absl::StrCat(cpath, ".secretAccessKey"), "is required with keyType shared");
+  }
+  return creds;
+}
+
+// Opera PR #137's azureCredentials: account and key are Secret keys (pgBackRest takes both from
+// the environment, PGBACKREST_REPOn_AZURE_ACCOUNT/_KEY); keyType shared or sas, as pgBackRest 2.45.
+absl::StatusOr<AzureCredentials> ParseAzureCredentials(const json& obj, Repository& repo, absl::string_view path) {
+  std::string cpath = absl::StrCat(path, ".azureCredentials");
+  auto creds_obj = CredentialsObject(obj, "azureCredentials", "an azure repository", path);
+  if (!creds_obj.ok()) return creds_obj.status();
+  const json& c = **creds_obj;
+  static const std::set<std::string> known_azure = {"keyType", "account", "key", "uriStyle"};
+  if (auto s = CheckKnownFields(c, known_azure, cpath); !s.ok()) return s;
+  AzureCredentials creds;
+  auto kt = OptString(c, "keyType", cpath);
+  if (!kt.ok()) return kt.status();
+  if (kt->has_value()) {
+    if (auto s = CheckEnum(**kt, {"shared", "sas"}, absl::StrCat(cpath, ".keyType")); !s.ok()) return s;
+    creds.key_type = **kt;
+  }
+  auto cred_uri = OptString(c, "uriStyle", cpath);
+  if (!cred_uri.ok()) return cred_uri.status();
+  if (cred_uri->has_value() && repo.uri_style.empty()) {
+    if (auto s = CheckEnum(**cred_uri, {"host", "path"}, absl::StrCat(cpath, ".uriStyle")); !s.ok()) return s;
+    repo.uri_style = **cred_uri;
+  }
+  auto account = OptSecretRef(c, "account", cpath);
+  if (!account.ok()) return account.status();
+  if (!account->has_value()) return FieldError(absl::StrCat(cpath, ".account"), "is required");
+  creds.account = **account;
+  auto key = OptSecretRef(c, "key", cpath);
+  if (!key.ok()) return key.status();
+  if (!key->has_value())
+    return FieldError(absl::StrCat(cpath, ".key"), "is required (the account key, or the SAS token with keyType sas)");
+  creds.key = **key;
+  return creds;
+}
+
+// gcsCredentials: keyType as pgBackRest names it (repo-gcs-key-type), key a Secret key holding the
+// service account's JSON key (service) or a token (token); auto uses the instance's account.
+absl::StatusOr<GcsCredentials> ParseGcsCredentials(const json& obj, absl::string_view path) {
+  std::string cpath = absl::StrCat(path, ".gcsCredentials");
+  auto creds_obj = CredentialsObject(obj, "gcsCredentials", "a gcs repository", path);
+  if (!creds_obj.ok()) return creds_obj.status();
+  const json& c = **creds_obj;
+  static const std::set<std::string> known_gcs = {"keyType", "key"};
+  if (auto s = CheckKnownFields(c, known_gcs, cpath); !s.ok()) return s;
+  GcsCredentials creds;
+  auto kt = OptString(c, "keyType", cpath);
+  if (!kt.ok()) return kt.status();
+  if (kt->has_value()) {
+    if (auto s = CheckEnum(**kt, {"service", "token", "auto"}, absl::StrCat(cpath, ".keyType")); !s.ok()) return s;
+    creds.key_type = **kt;
+  }
+  auto key = OptSecretRef(c, "key", cpath);
+  if (!key.ok()) return key.status();
+  creds.key = *key;
+  if (creds.key_type == "auto" && creds.key)
+    return FieldError(absl::StrCat(cpath, ".key"), "must not be set with keyType auto (the instance's account)");
+  if (creds.key_type != "auto" && !creds.key)
+    return FieldError(absl::StrCat(cpath, ".key"), absl::StrCat("is required with keyType ", creds.key_type));
+  return creds;
+}
+
+// The store type: `type` when given, else the credentials present (Opera's Archives have no
+// `type`: an azureCredentials block makes an Azure repository), else s3.
+absl::StatusOr<RepositoryType> ParseRepositoryType(const json& obj, absl::string_view path) {
+  static const std::map<std::string, RepositoryType> by_name = {{"s3", RepositoryType::kS3},
+                                                                {"posix", RepositoryType::kPosix},
+                                                                {"azure", RepositoryType::kAzure},
+                                                                {"gcs", RepositoryType::kGcs}};
+  static const std::map<std::string, std::string> credentials_of = {
+      {"s3Credentials", "s3"}, {"azureCredentials", "azure"}, {"gcsCredentials", "gcs"}};
+  std::vector<std::string> given;
+  for (const auto& [field, type] : credentials_of)
+    if (obj.contains(field)) given.push_back(field);
+  if (given.size() > 1)
+    return FieldError(absl::StrCat(path, ".", given[1]),
+                      absl::StrCat("cannot be combined with ", given[0], " (one store per repository)"));
   auto type = OptString(obj, "type", path);
   if (!type.ok()) return type.status();
-  if (type->has_value()) {
-    if (auto s = CheckEnum(**type, {"s3", "posix"}, absl::StrCat(path, ".type")); !s.ok()) return s;
-    repo.type = **type == "posix" ? RepositoryType::kPosix : RepositoryType::kS3;
-  }
+  if (!type->has_value()) return given.empty() ? RepositoryType::kS3 : by_name.at(credentials_of.at(given[0]));
+  if (auto s = CheckEnum(**type, {"s3", "posix", "azure", "gcs"}, absl::StrCat(path, ".type")); !s.ok()) return s;
+  if (!given.empty() && credentials_of.at(given[0]) != **type)
+    return FieldError(absl::StrCat(path, ".", given[0]), absl::StrCat("only applies to ", credentials_of.at(given[0]),
+                                                                      " repositories (type is ", Quoted(**type), ")"));
+  return by_name.at(**type);
+}
+
+absl::StatusOr<Repository> ParseRepository(const json& obj, absl::string_view path) {
+  if (!obj.is_object()) return FieldError(path, "must be an object");
+  static const std::set<std::string> known = {"type",          "destinationPath",  "bucket",           "endpointURL",
+                                              "endpointCA",    "disableVerifyTLS", "uriStyle",         "encryption",
+                                              "encryptionKey", "s3Credentials",    "azureCredentials", "gcsCredentials",
+                                              "retention"};
+  if (auto s = CheckKnownFields(obj, known, path); !s.ok()) return s;
+  Repository repo;
+  auto type = ParseRepositoryType(obj, path);
+  if (!type.ok()) return type.status();
+  repo.type = *type;
   auto dest = OptString(obj, "destinationPath", path);
   if (!dest.ok()) return dest.status();
   if (dest->has_value()) repo.destination_path = **dest;
@@ -208,24 +344,30 @@ absl::StatusOr<Repository> ParseRepository(const json& obj, absl::string_view pa
   }
 
   if (repo.type == RepositoryType::kPosix) {
-    for (const char* s3_only : {"bucket", "endpointURL", "endpointCA", "s3Credentials", "uriStyle"})
-      if (obj.contains(s3_only))
-        return FieldError(absl::StrCat(path, ".", s3_only), "only applies to S3 repositories (type: s3)");
+    for (const char* store_only : {"bucket", "endpointURL", "endpointCA", "uriStyle"})
+      if (obj.contains(store_only))
+        return FieldError(absl::StrCat(path, ".", store_only),
+                          "only applies to object store repositories (type: s3, azure or gcs)");
     if (repo.destination_path == "/")
       return FieldError(absl::StrCat(path, ".destinationPath"), "a posix repository needs a directory, not '/'");
     return repo;
   }
-
+  absl::string_view store = repo.type == RepositoryType::kS3      ? "an S3 repository"
+                            : repo.type == RepositoryType::kAzure ? "an azure repository (the container)"
+                                                                  : "a gcs repository";
   auto bucket = OptString(obj, "bucket", path);
   if (!bucket.ok()) return bucket.status();
   if (!bucket->has_value() || (*bucket)->empty())
-    return FieldError(absl::StrCat(path, ".bucket"), "is required for an S3 repository");
+    return FieldError(absl::StrCat(path, ".bucket"), absl::StrCat("is required for ", store));
   repo.bucket = **bucket;
   if (auto s = CheckConfigValue(repo.bucket, absl::StrCat(path, ".bucket")); !s.ok()) return s;
   auto endpoint = OptString(obj, "endpointURL", path);
   if (!endpoint.ok()) return endpoint.status();
-  if (!endpoint->has_value()) return FieldError(absl::StrCat(path, ".endpointURL"), "is required for an S3 repository");
-  if (auto s = ParseEndpoint(**endpoint, repo, absl::StrCat(path, ".endpointURL")); !s.ok()) return s;
+  if (endpoint->has_value()) {
+    if (auto s = ParseEndpoint(**endpoint, repo, absl::StrCat(path, ".endpointURL")); !s.ok()) return s;
+  } else if (repo.type == RepositoryType::kS3) {
+    return FieldError(absl::StrCat(path, ".endpointURL"), "is required for an S3 repository");
+  }
   auto verify = OptBool(obj, "disableVerifyTLS", path);
   if (!verify.ok()) return verify.status();
   repo.disable_verify_tls = *verify;
@@ -235,50 +377,48 @@ absl::StatusOr<Repository> ParseRepository(const json& obj, absl::string_view pa
   auto uri = OptString(obj, "uriStyle", path);
   if (!uri.ok()) return uri.status();
   if (uri->has_value()) {
+    if (repo.type == RepositoryType::kGcs)
+      return FieldError(absl::StrCat(path, ".uriStyle"), "only applies to s3 and azure repositories");
     if (auto s = CheckEnum(**uri, {"host", "path"}, absl::StrCat(path, ".uriStyle")); !s.ok()) return s;
     repo.uri_style = **uri;
   }
 
-  std::string cpath = absl::StrCat(path, ".s3Credentials");
-  auto cit = obj.find("s3Credentials");
-  if (cit == obj.end() || !cit->is_object()) return FieldError(cpath, "is required for an S3 repository (an object)");
-  static const std::set<std::string> known_creds = {"region", "accessKeyId", "secretAccessKey", "keyType", "uriStyle"};
-  for (auto& [k, v] : cit->items())
-    if (!known_creds.count(k)) return FieldError(absl::StrCat(cpath, ".", k), "is not a known field");
-  S3Credentials creds;
-  auto region = OptString(*cit, "region", cpath);
-  if (!region.ok()) return region.status();
-  if (!region->has_value() || (*region)->empty()) return FieldError(absl::StrCat(cpath, ".region"), "is required");
-  creds.region = **region;
-  if (auto s = CheckConfigValue(creds.region, absl::StrCat(cpath, ".region")); !s.ok()) return s;
-  auto kt = OptString(*cit, "keyType", cpath);
-  if (!kt.ok()) return kt.status();
-  if (kt->has_value()) {
-    if (auto s = CheckEnum(**kt, {"shared", "auto", "web-id"}, absl::StrCat(cpath, ".keyType")); !s.ok()) return s;
-    creds.key_type = **kt;
+  if (repo.type == RepositoryType::kS3) {
+    auto creds = ParseS3Credentials(obj, repo, path);
+    if (!creds.ok()) return creds.status();
+    repo.s3_credentials = std::move(*creds);
+  } else if (repo.type == RepositoryType::kAzure) {
+    auto creds = ParseAzureCredentials(obj, repo, path);
+    if (!creds.ok()) return creds.status();
+    repo.azure_credentials = std::move(*creds);
+  } else {
+    auto creds = ParseGcsCredentials(obj, path);
+    if (!creds.ok()) return creds.status();
+    repo.gcs_credentials = std::move(*creds);
   }
-  auto cred_uri = OptString(*cit, "uriStyle", cpath);
-  if (!cred_uri.ok()) return cred_uri.status();
-  if (cred_uri->has_value() && repo.uri_style.empty()) {
-    if (auto s = CheckEnum(**cred_uri, {"host", "path"}, absl::StrCat(cpath, ".uriStyle")); !s.ok()) return s;
-    repo.uri_style = **cred_uri;
-  }
-  auto ak = OptSecretRef(*cit, "accessKeyId", cpath);
-  if (!ak.ok()) return ak.status();
-  auto sk = OptSecretRef(*cit, "secretAccessKey", cpath);
-  if (!sk.ok()) return sk.status();
-  creds.access_key_id = *ak;
-  creds.secret_access_key = *sk;
-  if (creds.key_type == "shared") {
-    if (!creds.access_key_id) return FieldError(absl::StrCat(cpath, ".accessKeyId"), "is required with keyType shared");
-    if (!creds.secret_access_key)
-      return FieldError(absl::StrCat(cpath, ".secretAccessKey"), "is required with keyType shared");
-  }
-  repo.s3_credentials = creds;
   return repo;
 }
 
 }  // namespace
+
+std::vector<SecretKeyRef> SecretRefs(const Repository& repo) {
+  std::vector<SecretKeyRef> out;
+  auto add = [&](const std::optional<SecretKeyRef>& ref) {
+    if (ref) out.push_back(*ref);
+  };
+  if (repo.s3_credentials) {
+    add(repo.s3_credentials->access_key_id);
+    add(repo.s3_credentials->secret_access_key);
+  }
+  if (repo.azure_credentials) {
+    out.push_back(repo.azure_credentials->account);
+    out.push_back(repo.azure_credentials->key);
+  }
+  if (repo.gcs_credentials) add(repo.gcs_credentials->key);
+  add(repo.encryption_key);
+  add(repo.endpoint_ca);
+  return out;
+}
 
 absl::StatusOr<Archive> ParseArchive(const json& object) {
   if (!object.is_object()) return absl::InvalidArgumentError("Archive: must be a JSON object");

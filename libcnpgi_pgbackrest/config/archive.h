@@ -24,13 +24,27 @@ struct SecretKeyRef {
   bool operator==(const SecretKeyRef&) const = default;
 };
 
-enum class RepositoryType { kS3, kPosix };
+enum class RepositoryType { kS3, kPosix, kAzure, kGcs };
 
 struct S3Credentials {
   std::string region;
   std::string key_type = "shared";  // shared | auto | web-id
   std::optional<SecretKeyRef> access_key_id;
   std::optional<SecretKeyRef> secret_access_key;
+};
+
+// Azure Blob storage (Opera PR #137's shape): the repository's bucket is the container.
+struct AzureCredentials {
+  std::string key_type = "shared";  // shared (account key) | sas (shared access signature)
+  SecretKeyRef account;
+  SecretKeyRef key;
+};
+
+// Google Cloud Storage. key: the service account's JSON key (keyType service) or a token (keyType
+// token); none with keyType auto (the instance's service account).
+struct GcsCredentials {
+  std::string key_type = "service";  // service | token | auto
+  std::optional<SecretKeyRef> key;
 };
 
 struct Retention {
@@ -45,14 +59,16 @@ struct Retention {
 struct Repository {
   RepositoryType type = RepositoryType::kS3;
   std::string destination_path = "/";  // repoN-path
-  // S3
-  std::string bucket;
-  std::string endpoint_host;
+  // Object stores (s3, azure, gcs)
+  std::string bucket;         // the S3 or GCS bucket, the Azure container
+  std::string endpoint_host;  // empty (azure, gcs): pgBackRest's default endpoint
   int endpoint_port = 443;
-  std::string uri_style;  // host | path; empty: pgBackRest's default
+  std::string uri_style;  // host | path (s3, azure); empty: pgBackRest's default
   bool disable_verify_tls = false;
   std::optional<SecretKeyRef> endpoint_ca;
   std::optional<S3Credentials> s3_credentials;
+  std::optional<AzureCredentials> azure_credentials;
+  std::optional<GcsCredentials> gcs_credentials;
   // Client-side encryption
   std::string encryption;  // empty or aes-256-cbc
   std::optional<SecretKeyRef> encryption_key;
@@ -73,6 +89,9 @@ struct Archive {
   // hands to the sidecar (no status or resourceVersion, so unrelated updates never roll Pods).
   nlohmann::json definition = nlohmann::json::object();
 };
+
+// Every Secret key a repository names (credentials, encryption key, CA): what the sidecar needs.
+std::vector<SecretKeyRef> SecretRefs(const Repository& repo);
 
 // Parses one Archive object; errors name the offending field path.
 absl::StatusOr<Archive> ParseArchive(const nlohmann::json& object);

@@ -140,10 +140,107 @@ TEST_CASE("A posix repository needs a directory and no S3 fields") {
   CHECK(a->repositories[0].type == RepositoryType::kPosix);
   CHECK(a->repositories[0].destination_path == "/var/lib/pgbackrest");
   j["spec"]["configuration"]["repositories"][0]["bucket"] = "b";
-  CHECK(ErrorOf(j) == "spec.configuration.repositories[0].bucket: only applies to S3 repositories (type: s3)");
+  CHECK(
+      ErrorOf(j) ==
+      "spec.configuration.repositories[0].bucket: only applies to object store repositories (type: s3, azure or gcs)");
+  j["spec"]["configuration"]["repositories"][0].erase("bucket");
+  j["spec"]["configuration"]["repositories"][0]["azureCredentials"] = json::object();
+  CHECK(ErrorOf(j) ==
+        "spec.configuration.repositories[0].azureCredentials: only applies to azure repositories (type "
+        "is 'posix')");
+  j["spec"]["configuration"]["repositories"][0].erase("azureCredentials");
   j["spec"]["configuration"]["repositories"][0].erase("bucket");
   j["spec"]["configuration"]["repositories"][0]["destinationPath"] = "relative/path";
   CHECK(ErrorOf(j).find("must be an absolute path") != std::string::npos);
+}
+
+// Opera PR #137's shape: no `type`, the azureCredentials block makes it Azure, bucket is the container.
+json AzureArchive() {
+  return json::parse(R"({"metadata": {"name": "azure-store"}, "spec": {"configuration": {"repositories": [{
+    "destinationPath": "/", "bucket": "backups",
+    "azureCredentials": {"account": {"name": "azure", "key": "AZURE_STORAGE_ACCOUNT"},
+                         "key": {"name": "azure", "key": "AZURE_STORAGE_KEY"}}}]}}})");
+}
+
+TEST_CASE("An Azure repository: Opera's azureCredentials, the bucket as container, optional endpoint") {
+  auto a = ParseArchive(AzureArchive());
+  REQUIRE(a.ok());
+  const Repository& r = a->repositories[0];
+  CHECK(r.type == RepositoryType::kAzure);
+  CHECK(r.bucket == "backups");
+  CHECK(r.endpoint_host.empty());
+  REQUIRE(r.azure_credentials);
+  CHECK(r.azure_credentials->key_type == "shared");
+  CHECK(r.azure_credentials->account == SecretKeyRef{"azure", "AZURE_STORAGE_ACCOUNT"});
+  CHECK(r.azure_credentials->key == SecretKeyRef{"azure", "AZURE_STORAGE_KEY"});
+  CHECK(SecretRefs(r) == std::vector<SecretKeyRef>{{"azure", "AZURE_STORAGE_ACCOUNT"}, {"azure", "AZURE_STORAGE_KEY"}});
+
+  json j = AzureArchive();
+  json& repo = j["spec"]["configuration"]["repositories"][0];
+  repo["type"] = "azure";
+  repo["endpointURL"] = "https://127.0.0.1:10000";
+  repo["endpointCA"] = {{"name", "azurite"}, {"key", "ca.crt"}};
+  repo["azureCredentials"]["keyType"] = "sas";
+  repo["azureCredentials"]["uriStyle"] = "path";
+  a = ParseArchive(j);
+  REQUIRE(a.ok());
+  CHECK(a->repositories[0].endpoint_host == "127.0.0.1");
+  CHECK(a->repositories[0].endpoint_port == 10000);
+  CHECK(a->repositories[0].uri_style == "path");
+  CHECK(a->repositories[0].azure_credentials->key_type == "sas");
+
+  repo["azureCredentials"]["keyType"] = "auto";
+  CHECK(ErrorOf(j).find("spec.configuration.repositories[0].azureCredentials.keyType: 'auto' is not one of") == 0);
+  repo["azureCredentials"].erase("keyType");
+  repo["azureCredentials"].erase("key");
+  CHECK(ErrorOf(j).find("spec.configuration.repositories[0].azureCredentials.key: is required") == 0);
+  j = AzureArchive();
+  j["spec"]["configuration"]["repositories"][0]["azureCredentials"]["accountName"] = "x";
+  CHECK(ErrorOf(j) == "spec.configuration.repositories[0].azureCredentials.accountName: is not a known field");
+  j = AzureArchive();
+  j["spec"]["configuration"]["repositories"][0].erase("bucket");
+  CHECK(ErrorOf(j) == "spec.configuration.repositories[0].bucket: is required for an azure repository (the container)");
+  j = AzureArchive();
+  j["spec"]["configuration"]["repositories"][0]["type"] = "s3";
+  CHECK(ErrorOf(j) ==
+        "spec.configuration.repositories[0].azureCredentials: only applies to azure repositories (type is 's3')");
+  j = AzureArchive();
+  j["spec"]["configuration"]["repositories"][0]["s3Credentials"] = {{"region", "r"}};
+  CHECK(ErrorOf(j) ==
+        "spec.configuration.repositories[0].s3Credentials: cannot be combined with azureCredentials (one "
+        "store per repository)");
+  j = AzureArchive();
+  j["spec"]["configuration"]["repositories"][0]["type"] = "azure";
+  j["spec"]["configuration"]["repositories"][0].erase("azureCredentials");
+  CHECK(ErrorOf(j) ==
+        "spec.configuration.repositories[0].azureCredentials: is required for an azure repository (an "
+        "object)");
+}
+
+TEST_CASE("A GCS repository: keyType service, token or auto; the key a Secret") {
+  json j = json::parse(R"({"metadata": {"name": "gcs-store"}, "spec": {"configuration": {"repositories": [{
+    "bucket": "backups", "destinationPath": "/pg",
+    "gcsCredentials": {"key": {"name": "gcs", "key": "service-account.json"}}}]}}})");
+  auto a = ParseArchive(j);
+  REQUIRE(a.ok());
+  const Repository& r = a->repositories[0];
+  CHECK(r.type == RepositoryType::kGcs);
+  CHECK(r.gcs_credentials->key_type == "service");
+  CHECK(r.gcs_credentials->key == SecretKeyRef{"gcs", "service-account.json"});
+  json& repo = j["spec"]["configuration"]["repositories"][0];
+  repo["gcsCredentials"]["keyType"] = "auto";
+  CHECK(ErrorOf(j) ==
+        "spec.configuration.repositories[0].gcsCredentials.key: must not be set with keyType auto (the "
+        "instance's account)");
+  repo["gcsCredentials"].erase("key");
+  CHECK(ParseArchive(j).ok());
+  repo["gcsCredentials"]["keyType"] = "token";
+  CHECK(ErrorOf(j) == "spec.configuration.repositories[0].gcsCredentials.key: is required with keyType token");
+  repo["gcsCredentials"]["keyType"] = "web-id";
+  CHECK(ErrorOf(j).find("spec.configuration.repositories[0].gcsCredentials.keyType: 'web-id' is not one of") == 0);
+  repo["gcsCredentials"] = {{"keyType", "auto"}};
+  repo["uriStyle"] = "path";
+  CHECK(ErrorOf(j) == "spec.configuration.repositories[0].uriStyle: only applies to s3 and azure repositories");
 }
 
 TEST_CASE("Values that become paths or pgbackrest.conf lines cannot leave their place") {

@@ -1,6 +1,7 @@
 #include "cnpgi_pgbackrest/identity/identity_grpc.h"
 
 #include "cnpgi_pgbackrest/transport/grpc_status.h"
+#include "transport/fast_unary.h"
 
 namespace cnpgi_pgbackrest {
 
@@ -36,6 +37,21 @@ grpc::Status IdentityGrpcService::Probe(grpc::ServerContext*, const pb::ProbeReq
   if (!s.ok()) return ToGrpcStatus(s);
   response->set_ready(true);
   return grpc::Status::OK;
+}
+
+// Method numbers are the order of the rpc lines in the service's .proto.
+void IdentityGrpcService::MarkFastMethods() {
+  MarkMethodAsync(0);  // GetPluginMetadata
+  MarkMethodAsync(1);  // GetPluginCapabilities
+  MarkMethodAsync(2);  // Probe
+}
+
+void IdentityGrpcService::ArmFastMethods(grpc::ServerCompletionQueue* cq) {
+  ArmFastUnary(this, cq, 0, &IdentityGrpcService::RequestAsyncUnary<pb::GetPluginMetadataRequest>,
+               &IdentityGrpcService::GetPluginMetadata);
+  ArmFastUnary(this, cq, 1, &IdentityGrpcService::RequestAsyncUnary<pb::GetPluginCapabilitiesRequest>,
+               &IdentityGrpcService::GetPluginCapabilities);
+  ArmFastUnary(this, cq, 2, &IdentityGrpcService::RequestAsyncUnary<pb::ProbeRequest>, &IdentityGrpcService::Probe);
 }
 
 }  // namespace cnpgi_pgbackrest

@@ -55,10 +55,9 @@ json RestrictedSecurityContext() {
           {"seccompProfile", {{"type", "RuntimeDefault"}}}};
 }
 
-void AddSecretEnv(std::map<std::string, json>& env, const std::optional<SecretKeyRef>& ref) {
-  if (!ref) return;
-  env[SecretEnvName(*ref)] = {{"name", SecretEnvName(*ref)},
-                              {"valueFrom", {{"secretKeyRef", {{"name", ref->name}, {"key", ref->key}}}}}};
+void AddSecretEnv(std::map<std::string, json>& env, const SecretKeyRef& ref) {
+  env[SecretEnvName(ref)] = {{"name", SecretEnvName(ref)},
+                             {"valueFrom", {{"secretKeyRef", {{"name", ref.name}, {"key", ref.key}}}}}};
 }
 
 }  // namespace
@@ -115,14 +114,8 @@ absl::StatusOr<std::string> SidecarInjection::Mutate(const LifecycleRequest& req
   json sidecar_config = json::object();
   for (const auto& [name, archive] : archives) {
     definitions.push_back(archive.definition);
-    for (const auto& repo : archive.repositories) {
-      if (repo.s3_credentials) {
-        AddSecretEnv(env_by_name, repo.s3_credentials->access_key_id);
-        AddSecretEnv(env_by_name, repo.s3_credentials->secret_access_key);
-      }
-      AddSecretEnv(env_by_name, repo.encryption_key);
-      AddSecretEnv(env_by_name, repo.endpoint_ca);
-    }
+    for (const auto& repo : archive.repositories)
+      for (const auto& ref : SecretRefs(repo)) AddSecretEnv(env_by_name, ref);
     // The Archive the Cluster writes to decides the sidecar's settings; else the first one.
     if (sidecar_config.empty() || (cluster->archive && cluster->archive->archive_name == name))
       sidecar_config = archive.instance_sidecar_configuration;

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 
 #include "cnpgi_pgbackrest/transport/grpc_status.h"
+#include "transport/fast_unary.h"
 
 namespace cnpgi_pgbackrest {
 
@@ -46,6 +47,16 @@ grpc::Status MetricsGrpcService::Collect(grpc::ServerContext*, const pb::Collect
     for (const auto& v : s.label_values) m->add_variable_labels(v);
   }
   return grpc::Status::OK;
+}
+
+// Method numbers are the order of the rpc lines in the service's .proto.
+void MetricsGrpcService::MarkFastMethods() {
+  MarkMethodAsync(0);  // GetCapabilities
+}
+
+void MetricsGrpcService::ArmFastMethods(grpc::ServerCompletionQueue* cq) {
+  ArmFastUnary(this, cq, 0, &MetricsGrpcService::RequestAsyncUnary<pb::MetricsCapabilitiesRequest>,
+               &MetricsGrpcService::GetCapabilities);
 }
 
 }  // namespace cnpgi_pgbackrest

@@ -7,6 +7,7 @@
 #include "common/log.h"
 #include "common/status_macros.h"
 #include "pgbackrest/catalog.h"
+#include "pgbackrest/repository_state.h"
 
 namespace cnpgi_pgbackrest {
 namespace {
@@ -74,6 +75,9 @@ std::vector<MetricDefinition> PgbackrestMetrics::Define(const std::string&) {
       gauge("last_available_backup_timestamp", "Unix time of the end of the newest backup (0: no backup)"),
       gauge("last_failed_backup_timestamp", "Unix time of the last backup this sidecar failed (0: none)"),
       gauge("backups", "Backups in the repositories by type", {"type"}),
+      gauge("repository_backup_bytes",
+            "Bytes the stanza's backup sets store in the repository (sum of pgBackRest's repository delta)", {"repo"}),
+      gauge("repository_wal_bytes", "Bytes the stanza's archived WAL takes in the repository", {"repo"}),
   };
 }
 
@@ -84,7 +88,7 @@ absl::StatusOr<std::vector<MetricSample>> PgbackrestMetrics::Collect(const std::
   if (cluster.archive)
     if (auto r = RepositoryFor(*cluster.archive)) repo = *r;
   auto d = [](auto v) { return static_cast<double>(v); };
-  return std::vector<MetricSample>{
+  std::vector<MetricSample> samples{
       {prefix_ + "wal_ready", d(CountReady(engine_->options().instance.pgdata)), {}},
       {prefix_ + "wal_archived_total", d(wal.archived), {}},
       {prefix_ + "wal_marked_done_total", d(wal.marked_done), {}},
@@ -102,6 +106,11 @@ absl::StatusOr<std::vector<MetricSample>> PgbackrestMetrics::Collect(const std::
       {prefix_ + "backups", d(repo.diff), {"diff"}},
       {prefix_ + "backups", d(repo.incr), {"incr"}},
   };
+  for (const auto& [key, bytes] : repo.backup_bytes)
+    samples.push_back({prefix_ + "repository_backup_bytes", d(bytes), {absl::StrCat(key)}});
+  for (const auto& [key, bytes] : repo.wal_bytes)
+    samples.push_back({prefix_ + "repository_wal_bytes", d(bytes), {absl::StrCat(key)}});
+  return samples;
 }
 
 std::optional<PgbackrestMetrics::Repository> PgbackrestMetrics::RepositoryFor(const ArchiveUse& use) {
@@ -142,9 +151,23 @@ void PgbackrestMetrics::Refresh() {
       return stopping_;
     };
     auto stanza = engine_->Open(use);
-    absl::StatusOr<nlohmann::json> info = stanza.ok() ? engine_->Info(*stanza, cancelled) : stanza.status();
-    absl::StatusOr<StanzaCatalog> catalog = info.ok() ? ParseStanzaInfo(*info) : info.status();
-    if (catalog.ok() && RequireReadable(*catalog, use.archive_name).ok() && catalog->repo_errors.empty()) {
+    RepositoryState state = stanza.ok() ? ReadRepositoryState(*engine_, *stanza, cancelled) : RepositoryState{};
+    absl::StatusOr<StanzaCatalog>& catalog = state.catalog;
+    if (!stanza.ok()) catalog = stanza.status();
+    // Every repository read: with several, pgBackRest's stanza status says "different across
+    // repos" (code 4) as soon as one holds fewer backups, so each repository's own status decides.
+    bool all_read =
+        catalog.ok() && (catalog->repositories.empty() ? RequireReadable(*catalog, use.archive_name).ok() : true);
+    if (catalog.ok()) {
+      auto usage = BackupUsageByRepository(*catalog);
+      for (const auto& r : catalog->repositories) {
+        all_read = all_read && r.readable();
+        if (!r.readable()) continue;
+        repo.backup_bytes[r.key] = usage[r.key].bytes;
+        if (auto w = state.wal_bytes.find(r.key); w != state.wal_bytes.end()) repo.wal_bytes[r.key] = w->second;
+      }
+    }
+    if (all_read) {
       repo.reachable = true;
       for (const auto& b : catalog->backups) {
         if (repo.first_recoverability_point == 0 || b.start_time < repo.first_recoverability_point)
@@ -153,11 +176,16 @@ void PgbackrestMetrics::Refresh() {
         (b.type == "full" ? repo.full : b.type == "diff" ? repo.diff : repo.incr) += 1;
       }
     } else {
+      // Sizes of the repositories read now, the last known figures for the others.
+      std::map<int, int64_t> backup_bytes = repo.backup_bytes, wal_bytes = repo.wal_bytes;
       repo = last;
       repo.reachable = false;
-      absl::Status why = !catalog.ok() ? catalog.status() : RequireReadable(*catalog, use.archive_name);
-      Log("warning", "metrics: cannot read the repository",
-          {{"archive", use.archive_name}, {"error", why.ok() ? catalog->repo_errors : why.message()}});
+      for (const auto& [k, v] : backup_bytes) repo.backup_bytes[k] = v;
+      for (const auto& [k, v] : wal_bytes) repo.wal_bytes[k] = v;
+      std::string why = !catalog.ok()                   ? std::string(catalog.status().message())
+                        : !catalog->repo_errors.empty() ? catalog->repo_errors
+                                                        : RequireReadable(*catalog, use.archive_name).ToString();
+      Log("warning", "metrics: cannot read the repository", {{"archive", use.archive_name}, {"error", why}});
     }
     repo.at = std::chrono::steady_clock::now();
     mu_.Lock();

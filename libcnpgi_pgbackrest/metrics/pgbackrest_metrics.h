@@ -42,6 +42,7 @@ class PgbackrestMetrics : public Metrics {
     int64_t first_recoverability_point = 0;  // start of the oldest backup, Unix seconds
     int64_t last_backup = 0;                 // end of the newest backup
     int full = 0, diff = 0, incr = 0;
+    std::map<int, int64_t> backup_bytes, wal_bytes;  // by repo key, for the repositories last read
     std::chrono::steady_clock::time_point at;
   };
   // The repository view for use, starting a refresh when it is missing or older than the TTL.

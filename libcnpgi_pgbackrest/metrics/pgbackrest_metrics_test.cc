@@ -4,6 +4,7 @@
 #include <fstream>
 #include <regex>
 #include <set>
+#include <sstream>
 #include <thread>
 #include <unistd.h>
 
@@ -123,4 +124,29 @@ TEST_CASE("Collect: an unreadable repository reads as unreachable, not as an err
   CHECK(v["pgbackrest_cnpg_opera_com_repository_reachable"] == 0);
   CHECK(v["pgbackrest_cnpg_opera_com_first_recoverability_point"] == 0);
   CHECK_FALSE(metrics.Collect("not json").ok());
+}
+
+TEST_CASE("Collect: consumed storage per repository; two readable repositories are reachable") {
+  // Real pgBackRest 2.45 output for two repositories, backups in repo1 only: the stanza's status
+  // is then "different across repos" (code 4), yet both repositories were read.
+  std::ifstream in(std::string(CNPGI_FIXTURES_DIR) + "/pgbackrest-info-two-repos.json");
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string info = std::regex_replace(text.str(), std::regex(R"("name": "demo")"), R"("name": "cluster-example")");
+  FakeRepository repo(info);
+  repo.SetScript(absl::StrCat(
+      "case \"$*\" in\n",
+      "  *repo-ls*--repo=1*|*--repo=1*repo-ls*) echo '{\"15-1/a.gz\":{\"type\":\"file\",\"size\":100},",
+      "\"15-1\":{\"type\":\"path\"}}' ;;\n", "  *repo-ls*) echo '{\"15-1/b.gz\":{\"type\":\"file\",\"size\":7}}' ;;\n",
+      "  *) cat ", repo.dir, "/info.json ;;\nesac\n"));
+  PgbackrestMetrics metrics(repo.engine.get(), nullptr, nullptr, {});
+  auto samples = metrics.Collect(kCluster);
+  REQUIRE(samples.ok());
+  auto v = ByName(*samples);
+  const std::string p = "pgbackrest_cnpg_opera_com_";
+  CHECK(v[p + "repository_reachable"] == 1);
+  CHECK(v[p + "repository_backup_bytes/1"] == 3043470 + 204456);  // the sets' repository delta
+  CHECK(v[p + "repository_backup_bytes/2"] == 0);
+  CHECK(v[p + "repository_wal_bytes/1"] == 100);
+  CHECK(v[p + "repository_wal_bytes/2"] == 7);
 }

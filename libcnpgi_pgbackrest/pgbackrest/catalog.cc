@@ -65,6 +65,7 @@ absl::StatusOr<StanzaCatalog> ParseStanzaInfo(const json& stanza) {
       r.lsn_stop = StringAt(ObjectAt(b, "lsn"), "stop");
       r.database_id = static_cast<int>(IntAt(ObjectAt(b, "database"), "id"));
       r.repo_key = static_cast<int>(IntAt(ObjectAt(b, "database"), "repo-key"));
+      r.repo_delta_bytes = IntAt(ObjectAt(ObjectAt(b, "info"), "repository"), "delta");
       if (auto e = b.find("error"); e != b.end() && e->is_boolean()) r.error = e->get<bool>();
       for (auto& [k, v] : ObjectAt(b, "annotation").items())
         if (v.is_string()) r.annotations[k] = v.get<std::string>();
@@ -75,6 +76,9 @@ absl::StatusOr<StanzaCatalog> ParseStanzaInfo(const json& stanza) {
   if (auto it = stanza.find("repo"); it != stanza.end() && it->is_array()) {
     for (const auto& r : *it) {
       const json& st = ObjectAt(r, "status");
+      c.repositories.push_back({.key = static_cast<int>(IntAt(r, "key")),
+                                .status_code = static_cast<int>(IntAt(st, "code")),
+                                .status_message = StringAt(st, "message")});
       if (IntAt(st, "code") != 0 && IntAt(st, "code") != 2)
         absl::StrAppend(&c.repo_errors, c.repo_errors.empty() ? "" : "; ", "repo", IntAt(r, "key"), ": ",
                         StringAt(st, "message"));

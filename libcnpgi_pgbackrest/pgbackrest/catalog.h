@@ -26,6 +26,9 @@ struct BackupRecord {
   int database_id = 0;
   int repo_key = 1;
   bool error = false;
+  // What the set takes in its repository: info.repository.delta (files only this set stores;
+  // repository.size also counts the files it references in prior sets).
+  int64_t repo_delta_bytes = 0;
 };
 
 struct ArchiveRange {
@@ -35,6 +38,15 @@ struct ArchiveRange {
   std::string min, max;
 };
 
+// One repository of the stanza as pgBackRest reported it (info's "repo" array).
+struct RepositoryRecord {
+  int key = 1;  // repoN
+  int status_code = 0;
+  std::string status_message;
+  // pgBackRest could read it: ok (0), missing stanza path (1) or no valid backups (2).
+  bool readable() const { return status_code == 0 || status_code == 1 || status_code == 2; }
+};
+
 struct StanzaCatalog {
   std::string name;
   int status_code = 0;  // 0 ok, 1 missing stanza path, 2 no valid backups, ...
@@ -42,6 +54,7 @@ struct StanzaCatalog {
   std::string cipher;
   std::vector<BackupRecord> backups;  // oldest first, as pgBackRest lists them
   std::vector<ArchiveRange> archives;
+  std::vector<RepositoryRecord> repositories;
   std::string repo_errors;  // "repoN: message" of repositories pgBackRest could not read
 };
 

@@ -68,6 +68,73 @@ TEST_CASE("RenderConfigText writes options, never secrets") {
   CHECK(async.find("archive-push-queue-max") == std::string::npos);
 }
 
+Archive CloudArchive() {
+  auto a = ParseArchive(nlohmann::json::parse(R"({"metadata":{"name":"cloud"},"spec":{"configuration":{
+    "repositories":[
+      {"bucket":"pgbr","destinationPath":"/a","endpointURL":"127.0.0.1:10000","endpointCA":{"name":"az","key":"ca"},
+       "azureCredentials":{"account":{"name":"az","key":"account"},"key":{"name":"az","key":"key"},"uriStyle":"path"}},
+      {"bucket":"gb","destinationPath":"/g","gcsCredentials":{"key":{"name":"gcs","key":"sa.json"}}},
+      {"bucket":"gt","gcsCredentials":{"keyType":"token","key":{"name":"gcs","key":"token"}},
+       "endpointURL":"https://gcs.local:4443"},
+      {"type":"azure","bucket":"c","azureCredentials":{"keyType":"sas","account":{"name":"az","key":"account"},
+       "key":{"name":"az","key":"sas"}}}]}}})"));
+  REQUIRE(a.ok());
+  return *a;
+}
+
+TEST_CASE("Azure and GCS repositories: pgBackRest 2.45's option names, credentials outside the file") {
+  std::string text = RenderConfigText(CloudArchive(), {"/pgdata", "/run", 5432, "postgres"}, "/work/cloud");
+  for (const char* line :
+       {"repo1-type=azure\n", "repo1-path=/a\n", "repo1-azure-container=pgbr\n", "repo1-azure-key-type=shared\n",
+        "repo1-azure-endpoint=127.0.0.1\n", "repo1-storage-port=10000\n", "repo1-azure-uri-style=path\n",
+        "repo1-storage-ca-file=/work/cloud/repo1/ca.crt\n", "repo2-type=gcs\n", "repo2-gcs-bucket=gb\n",
+        "repo2-gcs-key-type=service\n", "repo2-gcs-key=/work/cloud/repo2/gcs-key.json\n", "repo3-gcs-key-type=token\n",
+        "repo3-gcs-endpoint=gcs.local\n", "repo3-storage-port=4443\n", "repo4-azure-key-type=sas\n"})
+    CHECK_MESSAGE(text.find(line) != std::string::npos, line);
+  // Defaults left to pgBackRest: no endpoint (blob.core.windows.net, storage.googleapis.com), no port.
+  CHECK(text.find("repo2-gcs-endpoint") == std::string::npos);
+  CHECK(text.find("repo4-azure-endpoint") == std::string::npos);
+  CHECK(text.find("repo4-storage-port") == std::string::npos);
+  CHECK(text.find("repo3-gcs-key=") == std::string::npos);
+  CHECK(text.find("s3-") == std::string::npos);
+
+  std::string dir = std::filesystem::temp_directory_path() / ("cnpgi-cloud-test-" + std::to_string(getpid()));
+  MapSecrets secrets;
+  secrets.values = {{"az/account", "devstoreaccount1"},
+                    {"az/key", "KEY=="},
+                    {"az/sas", "sv=2020&sig=x"},
+                    {"az/ca", "-----CA-----\n"},
+                    {"gcs/sa.json", "{\"type\":\"service_account\"}"},
+                    {"gcs/token", "TOKEN"}};
+  ConfigFiles files(dir, {"/pgdata", "/run", 5432, "postgres"}, &secrets);
+  auto r = files.Render(CloudArchive());
+  REQUIRE(r.ok());
+  CHECK(r->secret_env == std::vector<std::string>{"PGBACKREST_REPO1_AZURE_ACCOUNT=devstoreaccount1",
+                                                  "PGBACKREST_REPO1_AZURE_KEY=KEY==", "PGBACKREST_REPO3_GCS_KEY=TOKEN",
+                                                  "PGBACKREST_REPO4_AZURE_ACCOUNT=devstoreaccount1",
+                                                  "PGBACKREST_REPO4_AZURE_KEY=sv=2020&sig=x"});
+  std::string conf = Slurp(r->config_path);
+  for (const char* secret : {"devstoreaccount1", "KEY==", "TOKEN", "sig=x", "service_account"})
+    CHECK_MESSAGE(conf.find(secret) == std::string::npos, secret);
+  // The CA bundle and the service account key: files of mode 0600 beside the configuration.
+  for (const auto& [file, content] : std::vector<std::pair<std::string, std::string>>{
+           {dir + "/cloud/repo1/ca.crt", "-----CA-----\n"},
+           {dir + "/cloud/repo2/gcs-key.json", "{\"type\":\"service_account\"}"}}) {
+    CHECK(Slurp(file) == content);
+    struct stat st;
+    REQUIRE(stat(file.c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0600);
+  }
+  secrets.values.erase("gcs/sa.json");
+  Archive changed = CloudArchive();
+  changed.compression = "zst";
+  auto missing = files.Render(changed);
+  REQUIRE_FALSE(missing.ok());
+  CHECK(std::string(missing.status().message()) ==
+        "Archive 'cloud' repository 2 gcsCredentials.key: Secret 'gcs' key 'sa.json' missing");
+  std::filesystem::remove_all(dir);
+}
+
 TEST_CASE("ConfigFiles renders once, puts secrets in the environment, and re-renders on change") {
   std::string dir = std::filesystem::temp_directory_path() / ("cnpgi-config-test-" + std::to_string(getpid()));
   MapSecrets secrets;

@@ -20,7 +20,17 @@ Engine::Engine(EngineOptions options, std::unique_ptr<ArchiveCatalog> catalog, s
       runner_(options_.pgbackrest_binary) {}
 
 absl::StatusOr<ClusterView> Engine::Cluster(absl::string_view cluster_json) const {
-  return ParseCluster(cluster_json, options_.plugin_name);
+  {
+    absl::MutexLock lock(&cluster_mu_);
+    if (last_cluster_ && last_cluster_json_ == cluster_json) return *last_cluster_;
+  }
+  auto view = ParseCluster(cluster_json, options_.plugin_name);
+  if (view.ok()) {
+    absl::MutexLock lock(&cluster_mu_);
+    last_cluster_json_ = std::string(cluster_json);
+    last_cluster_ = *view;
+  }
+  return view;
 }
 
 absl::StatusOr<Stanza> Engine::Open(const ArchiveUse& use) {

@@ -8,12 +8,15 @@
 #include "backup/pgbackrest_backup.h"
 #include "cnpgi_pgbackrest/plugin/sidecar.h"
 #include "common/cpus.h"
+#include "common/log.h"
 #include "common/status_macros.h"
 #include "config/archive_catalog.h"
+#include "kubernetes/client.h"
 #include "metrics/pgbackrest_metrics.h"
 #include "pgbackrest/engine.h"
 #include "plugin/sidecar_engine.h"
 #include "restore_job/pgbackrest_restore_job.h"
+#include "status/archive_status_publisher.h"
 #include "wal/pgbackrest_wal_archive.h"
 #include "wal/pgbackrest_wal_restore.h"
 
@@ -59,7 +62,8 @@ class PgbackrestSidecar final : public SidecarCapabilities {
                      {.prefetch = options_.wal_prefetch, .spool_dir = options_.work_dir + "/wal-restore-spool"}),
         backup_(engine_.get(), {.backup_timeout = options_.backup_timeout, .wal_wait = options_.backup_wal_wait}),
         restore_job_(engine_.get(), options_.backup_timeout),
-        metrics_(engine_.get(), &wal_archive_, &backup_, {}) {}
+        metrics_(engine_.get(), &wal_archive_, &backup_, {}),
+        publisher_(MakePublisher()) {}
 
   WalArchive& wal_archive() override { return wal_archive_; }
   WalRestore& wal_restore() override { return wal_restore_; }
@@ -76,10 +80,24 @@ class PgbackrestSidecar final : public SidecarCapabilities {
             {"wal_push_async", yes(options_.wal_push_parallel >= 0)},
             {"wal_push_ahead", yes(options_.wal_push_ahead)},
             {"wal_mark_done", yes(options_.wal_mark_done)},
-            {"wal_prefetch", absl::StrCat(options_.wal_prefetch)}};
+            {"wal_prefetch", absl::StrCat(options_.wal_prefetch)},
+            {"status_interval", publisher_ ? absl::StrCat(options_.status_interval.count() / 1000.0, "s") : "off"}};
   }
 
  private:
+  // The Archive status writer; none when it is switched off or the Pod has no Kubernetes API.
+  std::unique_ptr<ArchiveStatusPublisher> MakePublisher() {
+    if (options_.status_interval.count() <= 0) return nullptr;
+    auto config = KubernetesConfig::InCluster(options_.service_account_dir);
+    if (!config.ok()) {
+      Log("info", "Archive status off: no Kubernetes API here", {{"reason", config.status().message()}});
+      return nullptr;
+    }
+    return std::make_unique<ArchiveStatusPublisher>(
+        engine_.get(), &wal_archive_, &backup_, std::make_unique<KubernetesClient>(*config),
+        ArchiveStatusPublisher::Options{.interval = options_.status_interval});
+  }
+
   SidecarOptions options_;
   std::unique_ptr<Engine> engine_;
   PgbackrestWalArchive wal_archive_;
@@ -87,6 +105,7 @@ class PgbackrestSidecar final : public SidecarCapabilities {
   PgbackrestBackup backup_;
   PgbackrestRestoreJob restore_job_;
   PgbackrestMetrics metrics_;
+  std::unique_ptr<ArchiveStatusPublisher> publisher_;  // last: stopped first
 };
 
 }  // namespace

@@ -41,4 +41,6 @@ void ServeUntilTerminated(grpc::Server& server) {
   waiter.join();
 }
 
+void ServeUntilTerminated(UnixSocketServer& server) { ServeUntilTerminated(server.server()); }
+
 }  // namespace cnpgi_pgbackrest

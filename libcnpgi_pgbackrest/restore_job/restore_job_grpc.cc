@@ -1,6 +1,7 @@
 #include "cnpgi_pgbackrest/restore_job/restore_job_grpc.h"
 
 #include "cnpgi_pgbackrest/transport/grpc_status.h"
+#include "transport/fast_unary.h"
 
 namespace cnpgi_pgbackrest {
 
@@ -23,6 +24,16 @@ grpc::Status RestoreJobGrpcService::Restore(grpc::ServerContext* context, const 
   response->set_restore_config(result->restore_config);
   for (const auto& e : result->envs) response->add_envs(e);
   return grpc::Status::OK;
+}
+
+// Method numbers are the order of the rpc lines in the service's .proto.
+void RestoreJobGrpcService::MarkFastMethods() {
+  MarkMethodAsync(0);  // GetCapabilities
+}
+
+void RestoreJobGrpcService::ArmFastMethods(grpc::ServerCompletionQueue* cq) {
+  ArmFastUnary(this, cq, 0, &RestoreJobGrpcService::RequestAsyncUnary<pb::RestoreJobHooksCapabilitiesRequest>,
+               &RestoreJobGrpcService::GetCapabilities);
 }
 
 }  // namespace cnpgi_pgbackrest

@@ -15,7 +15,7 @@ namespace cnpgi_pgbackrest {
 
 MutualTlsServer::~MutualTlsServer() {
   front.reset();
-  if (grpc) grpc->Shutdown();
+  if (grpc) grpc->server().Shutdown();
   std::error_code ec;
   if (!private_dir.empty()) std::filesystem::remove_all(private_dir, ec);
 }

@@ -144,19 +144,37 @@ void PgbackrestWalArchive::NoteWarning(const std::string& name, const std::strin
 absl::Status PgbackrestWalArchive::Archive(const WalArchiveRequest& request) {
   absl::Status status = ArchiveOnce(request);
   int64_t now = absl::ToUnixSeconds(absl::Now());
+  std::string name = request.source_file_name.substr(request.source_file_name.rfind('/') + 1);
+  absl::MutexLock lock(&facts_mu_);
+  last_cluster_definition_ = request.cluster_definition;
+  failing_ = !status.ok();
   if (status.ok()) {
     ++archived_;
     last_archived_unix_ = now;
+    last_archived_wal_ = name;
   } else {
     ++failed_;
     last_failed_unix_ = now;
+    last_failed_wal_ = name;
+    last_failure_ = std::string(status.message());
   }
   return status;
 }
 
 PgbackrestWalArchive::Stats PgbackrestWalArchive::stats() const {
-  return {archived_.load(),         failed_.load(),  scheduler_.pushes_started(false), scheduler_.pushes_started(true),
+  Stats s{archived_.load(),         failed_.load(),  scheduler_.pushes_started(false), scheduler_.pushes_started(true),
           scheduler_.marked_done(), dropped_.load(), last_archived_unix_.load(),       last_failed_unix_.load()};
+  absl::MutexLock lock(&facts_mu_);
+  s.last_archived_wal = last_archived_wal_;
+  s.last_failed_wal = last_failed_wal_;
+  s.last_failure = last_failure_;
+  s.failing = failing_;
+  return s;
+}
+
+std::string PgbackrestWalArchive::last_cluster_definition() const {
+  absl::MutexLock lock(&facts_mu_);
+  return last_cluster_definition_;
 }
 
 absl::Status PgbackrestWalArchive::ArchiveOnce(const WalArchiveRequest& request) {

@@ -48,8 +48,16 @@ class PgbackrestWalArchive : public WalArchive {
     std::uint64_t dropped = 0;       // segments pgBackRest dropped past archive-push-queue-max
     int64_t last_archived_unix = 0;  // 0: none since the sidecar started
     int64_t last_failed_unix = 0;
+    std::string last_archived_wal;  // file names of the last Archive calls answered OK and with an error
+    std::string last_failed_wal;
+    std::string last_failure;  // the error of last_failed_wal
+    bool failing = false;      // the last Archive call was answered with an error
   };
   Stats stats() const;
+
+  // The Cluster JSON of the last Archive call (empty before the first): who the primary is, and
+  // which Archive and stanza it archives to, for the Archive status.
+  std::string last_cluster_definition() const;
 
  private:
   // Whether the empty-archive check applies: the request decides, else annotation + marker (CNPG ≤ 1.30).
@@ -70,6 +78,13 @@ class PgbackrestWalArchive : public WalArchive {
   WalPushScheduler scheduler_;
   std::atomic<std::uint64_t> archived_{0}, failed_{0}, dropped_{0};
   std::atomic<int64_t> last_archived_unix_{0}, last_failed_unix_{0};
+  // Recorded on every Archive call, read by the status publisher: in memory only, never waited on.
+  mutable absl::Mutex facts_mu_;
+  std::string last_archived_wal_ ABSL_GUARDED_BY(facts_mu_);
+  std::string last_failed_wal_ ABSL_GUARDED_BY(facts_mu_);
+  std::string last_failure_ ABSL_GUARDED_BY(facts_mu_);
+  std::string last_cluster_definition_ ABSL_GUARDED_BY(facts_mu_);
+  bool failing_ ABSL_GUARDED_BY(facts_mu_) = false;
   absl::Mutex armed_mu_;
   // One empty-archive check and first push at a time: concurrent pushes of one segment race on
   // pgBackRest's temporary file name (FileMoveError), and a later call must see the first one's WAL.

@@ -1,6 +1,7 @@
 #include "cnpgi_pgbackrest/wal/wal_grpc.h"
 
 #include "cnpgi_pgbackrest/transport/grpc_status.h"
+#include "transport/fast_unary.h"
 
 namespace cnpgi_pgbackrest {
 
@@ -34,6 +35,16 @@ grpc::Status WalGrpcService::Restore(grpc::ServerContext* context, const pb::WAL
   req.mode = static_cast<WalRestoreMode>(static_cast<int>(request->mode()));
   req.cancelled = CancelledBy(context);
   return ToGrpcStatus(restore_->Restore(req));
+}
+
+// Method numbers are the order of the rpc lines in the service's .proto.
+void WalGrpcService::MarkFastMethods() {
+  MarkMethodAsync(0);  // GetCapabilities
+}
+
+void WalGrpcService::ArmFastMethods(grpc::ServerCompletionQueue* cq) {
+  ArmFastUnary(this, cq, 0, &WalGrpcService::RequestAsyncUnary<pb::WALCapabilitiesRequest>,
+               &WalGrpcService::GetCapabilities);
 }
 
 }  // namespace cnpgi_pgbackrest

@@ -34,6 +34,12 @@ absl::Status TargetChanged(const std::string& name) {
 
 }  // namespace
 
+bool RecoverySignalled(const std::string& pgdata) {
+  for (const char* signal : {"/standby.signal", "/recovery.signal"})
+    if (access(absl::StrCat(pgdata, signal).c_str(), F_OK) == 0) return true;
+  return false;
+}
+
 WalPushScheduler::WalPushScheduler(Options options)
     : options_(std::move(options)),
       status_dir_(absl::StrCat(options_.wal_dir, "/archive_status")),
@@ -110,8 +116,7 @@ void WalPushScheduler::ScheduleAhead() {
   if (!options_.ahead || now - armed_at_ >= options_.ahead_window || now < ahead_paused_until_) return;
   // A standby (a demoted primary too) archives nothing by itself: what its pg_wal still marks .ready
   // may have diverged from the new primary's history. Only PostgreSQL's own calls push there.
-  for (const char* signal : {"/standby.signal", "/recovery.signal"})
-    if (access(absl::StrCat(pgdata_, signal).c_str(), F_OK) == 0) return;
+  if (RecoverySignalled(pgdata_)) return;
   Schedule();
 }
 

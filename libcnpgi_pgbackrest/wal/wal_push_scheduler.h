@@ -23,6 +23,10 @@
 
 namespace cnpgi_pgbackrest {
 
+// PGDATA holds standby.signal or recovery.signal: PostgreSQL there is (or starts as) a standby,
+// a demoted primary included.
+bool RecoverySignalled(const std::string& pgdata);
+
 class WalPushScheduler {
  public:
   // archive-push of one file; async hands it to pgBackRest's worker, which takes every .ready file.

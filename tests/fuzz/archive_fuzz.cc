@@ -27,7 +27,15 @@ bool SameRepository(const Repository& a, const Repository& b) {
   auto retention = [](const Retention& r) {
     return std::tuple(r.full, r.full_type, r.diff, r.archive, r.archive_type, r.history);
   };
+  auto azure = [](const std::optional<AzureCredentials>& c) {
+    return c ? std::tuple(true, c->key_type, c->account, c->key)
+             : std::tuple(false, std::string(), SecretKeyRef(), SecretKeyRef());
+  };
+  auto gcs = [](const std::optional<GcsCredentials>& c) {
+    return c ? std::tuple(true, c->key_type, c->key) : std::tuple(false, std::string(), std::optional<SecretKeyRef>());
+  };
   return a.type == b.type && a.destination_path == b.destination_path && a.bucket == b.bucket &&
+         azure(a.azure_credentials) == azure(b.azure_credentials) && gcs(a.gcs_credentials) == gcs(b.gcs_credentials) &&
          a.endpoint_host == b.endpoint_host && a.endpoint_port == b.endpoint_port && a.uri_style == b.uri_style &&
          a.disable_verify_tls == b.disable_verify_tls && a.endpoint_ca == b.endpoint_ca &&
          creds(a.s3_credentials) == creds(b.s3_credentials) && a.encryption == b.encryption &&

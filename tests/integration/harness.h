@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include "common/process.h"
+#include "kubernetes/client.h"
 
 namespace cnpgi_it {
 
@@ -187,6 +188,27 @@ class ArchivingPrimary {
   std::vector<std::string> sidecar_flags;
 };
 
+// A new Cluster bootstrapped from the Archive src archives to, as CNPG runs it (restore hook, then
+// recovery), with its own sidecar (src's Secret values unless sidecar_env is given).
+struct Recovery {
+  Recovery(const ArchivingPrimary& src, const json& target, const json& spec_extra = json::object(),
+           std::vector<std::string> sidecar_env = {}, std::vector<std::string> flags = {});
+
+  // CNPG's `instance restore`: the restore hook; returns its output or error.
+  ProcessResult RestoreHook();
+  // CNPG's concludeRestore: restore_config, then the target settings, recovery.signal, start, wait for promotion.
+  void Recover();
+  // The batches of the backup tests' table events(batch, id) after recovery ("1,2,3").
+  std::string Batches();
+
+  ScratchDir dir{"recovery"};
+  std::string plugins = dir.MakeDir("plugins");
+  std::string cluster_file = dir / "cluster.json";
+  Postgres pg{dir};
+  std::unique_ptr<Sidecar> sidecar;
+  json cluster;
+};
+
 // What a fault test reports: every segment PostgreSQL considers archived (its .done mark, whether
 // PostgreSQL or the sidecar renamed it) restored from the repository through a second sidecar (a
 // replica Pod, the stand-in's wal-restore as CNPG calls it) and compared byte for byte with pg_wal.
@@ -238,8 +260,50 @@ class PrivateRgw {
   S3Service service_;
 };
 
+// Azure Blob settings exported by tests/services/azurite.sh (CNPGI_TEST_AZURE_*), if present.
+struct AzureService {
+  std::string endpoint;
+  int port = 0;
+  std::string account, key, container, ca_file;
+  std::string dir;  // the directory azurite.sh started it in (its `ls` and `head` read DIR/env)
+  static std::optional<AzureService> FromEnv();
+  // Blob names under prefix (signed List Blobs through azurite.sh).
+  std::vector<std::string> ListBlobs(const std::string& prefix) const;
+  // The first bytes of a blob.
+  std::string GetBlobPrefix(const std::string& blob, int bytes) const;
+};
+
+// An Archive with one Azure repository (Opera's azureCredentials; the container as bucket) on the
+// test Azurite at path: HTTPS with its CA, path-style URIs, zstd.
+json AzureArchive(const std::string& name, const AzureService& azure, const std::string& path);
+
+// The Secret values of AzureArchive as the operator injects them (CNPGI_SECRET_* env), with key as
+// the account key.
+std::vector<std::string> AzureSecretEnv(const AzureService& azure, const std::string& key);
+
+// tests/integration/fake_apiserver.py on a free loopback port, with a self-signed certificate
+// (ca.crt) and a bearer token (token) in dir: a service account directory. archives (a JSON list)
+// are Archive objects it holds besides its own. Stopped on destruction.
+class FakeApiServer {
+ public:
+  explicit FakeApiServer(const json& archives = json::array());
+  void Stop() { daemon_.reset(); }
+  cnpgi_pgbackrest::KubernetesConfig Config() const;
+  // The environment a Pod gets for this server (KUBERNETES_SERVICE_HOST/PORT).
+  std::vector<std::string> PodEnv() const;
+
+  ScratchDir dir{"apiserver"};
+  int port = FreeTcpPort();
+
+ private:
+  std::unique_ptr<Daemon> daemon_;
+};
+
 // A Cluster JSON as CNPG sends it (metadata, spec and status), for cluster `name` using Archive `archive`.
 json ClusterJson(const std::string& name, const std::string& archive, const std::string& pod = "cluster-example-1");
+
+// An Archive object called name with one repository and this compression.
+json ArchiveObject(const std::string& name, const json& repository, const std::string& compression);
 
 // An Archive with one S3 repository on the test RGW (TLS with its CA, aes-256-cbc, zstd) at path.
 json S3Archive(const std::string& name, const S3Service& s3, const std::string& path, int port);

@@ -74,25 +74,28 @@ json ClusterJson(const std::string& name, const std::string& archive, const std:
                                {"walCapabilities", json::array({"TYPE_ARCHIVE_WAL", "TYPE_RESTORE_WAL"})}}})}}}};
 }
 
+json ArchiveObject(const std::string& name, const json& repository, const std::string& compression) {
+  return json{
+      {"apiVersion", "pgbackrest.cnpg.opera.com/v1"},
+      {"kind", "Archive"},
+      {"metadata", {{"name", name}, {"namespace", "default"}}},
+      {"spec", {{"configuration", {{"repositories", json::array({repository})}, {"compression", compression}}}}}};
+}
+
 json S3Archive(const std::string& name, const S3Service& s3, const std::string& path, int port) {
-  return json{{"apiVersion", "pgbackrest.cnpg.opera.com/v1"},
-              {"kind", "Archive"},
-              {"metadata", {{"name", name}, {"namespace", "default"}}},
-              {"spec",
-               {{"configuration",
-                 {{"repositories",
-                   json::array({{{"destinationPath", path},
-                                 {"bucket", s3.bucket},
-                                 {"endpointURL", s3.endpoint + ":" + std::to_string(port)},
-                                 {"uriStyle", "path"},
-                                 {"endpointCA", {{"name", "s3-ca"}, {"key", "ca.crt"}}},
-                                 {"encryption", "aes-256-cbc"},
-                                 {"encryptionKey", {{"name", "s3-creds"}, {"key", "ENCRYPTION_KEY"}}},
-                                 {"s3Credentials",
-                                  {{"region", s3.region},
-                                   {"accessKeyId", {{"name", "s3-creds"}, {"key", "ACCESS_KEY_ID"}}},
-                                   {"secretAccessKey", {{"name", "s3-creds"}, {"key", "ACCESS_SECRET_KEY"}}}}}}})},
-                  {"compression", "zst"}}}}}};
+  return ArchiveObject(name,
+                       {{"destinationPath", path},
+                        {"bucket", s3.bucket},
+                        {"endpointURL", s3.endpoint + ":" + std::to_string(port)},
+                        {"uriStyle", "path"},
+                        {"endpointCA", {{"name", "s3-ca"}, {"key", "ca.crt"}}},
+                        {"encryption", "aes-256-cbc"},
+                        {"encryptionKey", {{"name", "s3-creds"}, {"key", "ENCRYPTION_KEY"}}},
+                        {"s3Credentials",
+                         {{"region", s3.region},
+                          {"accessKeyId", {{"name", "s3-creds"}, {"key", "ACCESS_KEY_ID"}}},
+                          {"secretAccessKey", {{"name", "s3-creds"}, {"key", "ACCESS_SECRET_KEY"}}}}}},
+                       "zst");
 }
 
 std::vector<std::string> SecretEnv(const S3Service& s3, const std::string& secret, const std::string& cipher) {
@@ -101,13 +104,7 @@ std::vector<std::string> SecretEnv(const S3Service& s3, const std::string& secre
 }
 
 json PosixArchive(const std::string& name, const std::string& path) {
-  return json{
-      {"apiVersion", "pgbackrest.cnpg.opera.com/v1"},
-      {"kind", "Archive"},
-      {"metadata", {{"name", name}, {"namespace", "default"}}},
-      {"spec",
-       {{"configuration",
-         {{"repositories", json::array({{{"type", "posix"}, {"destinationPath", path}}})}, {"compression", "lz4"}}}}}};
+  return ArchiveObject(name, {{"type", "posix"}, {"destinationPath", path}}, "lz4");
 }
 
 std::map<std::string, double> Scrape(const ArchivingPrimary& primary, const std::string& pod) {

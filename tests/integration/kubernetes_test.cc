@@ -16,35 +16,6 @@
 using namespace cnpgi_it;
 using namespace cnpgi_pgbackrest;
 
-namespace {
-
-struct FakeApiServer {
-  ScratchDir dir{"apiserver"};
-  int port = FreeTcpPort();
-  std::unique_ptr<Daemon> daemon;
-
-  FakeApiServer() {
-    auto certs =
-        RunProcess({.argv = {"bash", "-c",
-                             "set -e; cd " + dir.path() +
-                                 "; openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt "
-                                 "-days 2 -subj /CN=kubernetes -addext subjectAltName=DNS:localhost,IP:127.0.0.1 "
-                                 "2>/dev/null; echo token-1 > token"},
-                    .env = InheritedEnvironment()});
-    REQUIRE((certs.ok() && certs->exit_code == 0));
-    std::string script = std::string(CNPGI_SOURCE_DIR) + "/tests/integration/fake_apiserver.py";
-    daemon = std::make_unique<Daemon>(std::vector<std::string>{"python3", script, std::to_string(port), dir / "ca.crt",
-                                                               dir / "ca.key", dir / "token"},
-                                      dir / "apiserver.log", "ready");
-  }
-  void Stop() { daemon.reset(); }
-  KubernetesConfig Config() const {
-    return {"https://127.0.0.1:" + std::to_string(port), dir / "ca.crt", dir / "token", std::chrono::seconds(2)};
-  }
-};
-
-}  // namespace
-
 TEST_CASE("In-cluster configuration comes from the Pod's environment and service account files") {
   unsetenv("KUBERNETES_SERVICE_HOST");
   auto missing = KubernetesConfig::InCluster();
@@ -69,11 +40,27 @@ TEST_CASE("GET and PATCH of namespaced objects, and the API's errors as clear st
   REQUIRE_MESSAGE(archive.ok(), archive.status().message());
   CHECK((*archive)["metadata"]["resourceVersion"] == "4711");
 
-  auto patched = client.MergePatch("/apis/pgbackrest.cnpg.opera.com/v1/namespaces/default/archives/minio-store",
-                                   {{"status", {{"lastArchivedWAL", "000000010000000000000003"}}}});
-  REQUIRE(patched.ok());
-  CHECK((*patched)["status"]["lastArchivedWAL"] == "000000010000000000000003");
+  const std::string status_path = "/apis/pgbackrest.cnpg.opera.com/v1/namespaces/default/archives/minio-store/status";
+  auto patched = client.MergePatch(
+      status_path,
+      {{"status", {{"stanzaRecoveryWindow", {{"a", {{"lastArchivedWAL", "000000010000000000000003"}}}}}}}});
+  REQUIRE_MESSAGE(patched.ok(), patched.status().message());
+  CHECK((*patched)["status"]["stanzaRecoveryWindow"]["a"]["lastArchivedWAL"] == "000000010000000000000003");
   CHECK((*patched)["metadata"]["resourceVersion"] == "4712");
+  // A merge patch: another stanza's entry is added beside, nested fields merge, null deletes.
+  patched = client.MergePatch(
+      status_path, {{"status",
+                     {{"stanzaRecoveryWindow",
+                       {{"b", {{"cluster", "other"}}}, {"a", {{"lastArchivedWAL", nullptr}, {"cluster", "one"}}}}}}}});
+  REQUIRE(patched.ok());
+  CHECK((*patched)["status"]["stanzaRecoveryWindow"] ==
+        nlohmann::json{{"a", {{"cluster", "one"}}}, {"b", {{"cluster", "other"}}}});
+  CHECK((*patched)["metadata"]["resourceVersion"] == "4713");
+  // The status subresource: a PATCH of the object itself leaves the status alone.
+  auto main_patch = client.MergePatch("/apis/pgbackrest.cnpg.opera.com/v1/namespaces/default/archives/minio-store",
+                                      {{"status", nullptr}, {"metadata", {{"labels", {{"x", "y"}}}}}});
+  REQUIRE(main_patch.ok());
+  CHECK((*main_patch)["status"]["stanzaRecoveryWindow"].size() == 2);
 
   auto missing = client.Get("/apis/pgbackrest.cnpg.opera.com/v1/namespaces/default/archives/nope");
   CHECK(missing.status().code() == absl::StatusCode::kNotFound);

@@ -362,11 +362,12 @@ check('CRD fields, enums and integer ranges equal those of config/archive.cc', (
   const repo = conf.properties.repositories.items;
   const nodes = {
     known_spec: spec, known_conf: conf, known_creds: repo.properties.s3Credentials,
+    known_azure: repo.properties.azureCredentials, known_gcs: repo.properties.gcsCredentials,
     repository: repo, retention: repo.properties.retention,
   };
   const problems = [];
   const sets = [...src.matchAll(/static const std::set<std::string> (\w+) = \{([^}]*)\}/g)];
-  assert(sets.length === 5, `expected 5 known-field sets in archive.cc, found ${sets.length}`);
+  assert(sets.length === 7, `expected 7 known-field sets in archive.cc, found ${sets.length}`);
   for (const [, name, body] of sets) {
     const fields = [...body.matchAll(/"(\w+)"/g)].map((m) => m[1]).sort();
     // The two sets named "known" are the repository's (the one with endpointURL) and retention's.
@@ -392,12 +393,12 @@ check('CRD fields, enums and integer ranges equal those of config/archive.cc', (
     const values = [...body.matchAll(/"([^"]+)"/g)].map((m) => m[1]);
     // The parser treats encryption "none" (and "") as no encryption before CheckEnum.
     if (field === 'encryption') values.push('none');
+    // Several nodes may share a name (each credentials block has a keyType): one of them must match.
     const found = propsNamed(field);
     if (!found.length) problems.push(`${field}: not in the CRD`);
-    for (const [at, node] of found) {
-      if (JSON.stringify([...(node.enum || [])].sort()) !== JSON.stringify([...values].sort())) {
-        problems.push(`${at}: enum ${JSON.stringify(node.enum)} vs archive.cc ${JSON.stringify(values)}`);
-      }
+    const same = ([, node]) => JSON.stringify([...(node.enum || [])].sort()) === JSON.stringify([...values].sort());
+    if (found.length && !found.some(same)) {
+      problems.push(`${field}: enums ${found.map(([at, n]) => `${at} ${JSON.stringify(n.enum)}`).join(', ')} vs archive.cc ${JSON.stringify(values)}`);
     }
   }
   const ints = [...src.matchAll(/OptInt\([^,]+,\s*"(\w+)",\s*[^,]+,\s*(\d+),\s*(\d+)\)/g)];
@@ -469,6 +470,9 @@ const clusterEx = Object.values(examples).find((d) => d.kind === 'Cluster');
 const backupEx = Object.values(examples).find((d) => d.kind === 'Backup');
 const withArchive = (edit) => { const a = clone(archive); edit(a, a.spec.configuration.repositories[0]); return a; };
 const posixRepo = { type: 'posix', destinationPath: '/var/lib/pgbackrest' };
+// Opera PR #137's Azure repository: no type, the bucket is the container, account and key are Secret keys.
+const azure = { destinationPath: '/', bucket: 'backups',
+  azureCredentials: { account: { name: 'azure', key: 'AZURE_STORAGE_ACCOUNT' }, key: { name: 'azure', key: 'AZURE_STORAGE_KEY' } } };
 
 const negatives = [
   ['Archive with a typo field (spec.configuration.compresion)', withArchive((a) => { a.spec.configuration.compresion = 'zst'; }), /additional properties 'compresion'/],
@@ -479,7 +483,17 @@ const negatives = [
   ['Archive with an encryptionKey but no encryption', withArchive((a, r) => { delete r.encryption; }), /encryptionKey needs encryption/],
   ['Archive with an s3 repository without bucket', withArchive((a, r) => { delete r.bucket; }), /needs bucket, endpointURL and s3Credentials/],
   ['Archive with an s3 repository without s3Credentials', withArchive((a, r) => { delete r.s3Credentials; }), /needs bucket, endpointURL and s3Credentials/],
-  ['Archive with a posix repository with a bucket', withArchive((a) => { a.spec.configuration.repositories = [{ ...posixRepo, bucket: 'b' }]; }), /only apply to s3 repositories/],
+  ['Archive with a posix repository with a bucket', withArchive((a) => { a.spec.configuration.repositories = [{ ...posixRepo, bucket: 'b' }]; }), /only apply to object store repositories/],
+  ['Archive with a posix repository with azureCredentials', withArchive((a) => { a.spec.configuration.repositories = [{ ...posixRepo, azureCredentials: azure.azureCredentials }]; }), /credentials must be those of the repository's type/],
+  ['Archive with an azure repository without bucket', withArchive((a) => { const r = clone(azure); delete r.bucket; a.spec.configuration.repositories = [r]; }), /azure repository needs bucket \(the container\) and azureCredentials/],
+  ['Archive with azureCredentials without key', withArchive((a) => { const r = clone(azure); delete r.azureCredentials.key; a.spec.configuration.repositories = [r]; }), /must have required property 'key'/],
+  ['Archive with azureCredentials.keyType: auto', withArchive((a) => { const r = clone(azure); r.azureCredentials.keyType = 'auto'; a.spec.configuration.repositories = [r]; }), /keyType: must be equal to one of the allowed values/],
+  ['Archive with s3Credentials and azureCredentials', withArchive((a, r) => { r.azureCredentials = azure.azureCredentials; }), /exclude each other/],
+  ['Archive with type: azure and s3Credentials', withArchive((a, r) => { r.type = 'azure'; }), /credentials must be those of the repository's type/],
+  ['Archive with a gcs repository without gcsCredentials', withArchive((a) => { a.spec.configuration.repositories = [{ type: 'gcs', bucket: 'b' }]; }), /gcs repository needs bucket and gcsCredentials/],
+  ['Archive with gcsCredentials keyType auto and a key', withArchive((a) => { a.spec.configuration.repositories = [{ bucket: 'b', gcsCredentials: { keyType: 'auto', key: { name: 'g', key: 'k' } } }]; }), /keyType auto takes none/],
+  ['Archive with gcsCredentials keyType service without key', withArchive((a) => { a.spec.configuration.repositories = [{ bucket: 'b', gcsCredentials: {} }]; }), /keyType service and token need key/],
+  ['Archive with a gcs repository with uriStyle', withArchive((a) => { a.spec.configuration.repositories = [{ bucket: 'b', uriStyle: 'path', gcsCredentials: { keyType: 'auto' } }]; }), /uriStyle only applies to s3 and azure/],
   ['Archive with a posix repository at /', withArchive((a) => { a.spec.configuration.repositories = [{ type: 'posix' }]; }), /posix repository needs a directory/],
   ['Archive with an http:// endpoint', withArchive((a, r) => { r.endpointURL = 'http://minio:9000'; }), /endpointURL: must match pattern/],
   ['Archive with an endpoint with a path', withArchive((a, r) => { r.endpointURL = 'https://minio:9000/bucket'; }), /endpointURL: must match pattern/],
@@ -539,6 +553,16 @@ const positives = [
       securityContext: { runAsNonRoot: true, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } },
       resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: 1073741824 } },
     };
+  })],
+  ['an azure repository in Opera\'s shape (no type) and one against Azurite (path style, SAS, CA)', withArchive((a) => {
+    a.spec.configuration.repositories = [azure, { ...clone(azure), type: 'azure', endpointURL: 'https://127.0.0.1:10000',
+      endpointCA: { name: 'azurite', key: 'ca.crt' }, azureCredentials: { ...azure.azureCredentials, keyType: 'sas', uriStyle: 'path' } }];
+  })],
+  ['gcs repositories: a service key, a token with an endpoint, the instance account', withArchive((a) => {
+    a.spec.configuration.repositories = [
+      { bucket: 'b', gcsCredentials: { key: { name: 'gcs', key: 'sa.json' } } },
+      { type: 'gcs', bucket: 'b', endpointURL: 'gcs.local:4443', gcsCredentials: { keyType: 'token', key: { name: 'gcs', key: 'token' } } },
+      { bucket: 'b', destinationPath: '/pg', gcsCredentials: { keyType: 'auto' } }];
   })],
   ['only the required fields', { apiVersion: 'pgbackrest.cnpg.opera.com/v1', kind: 'Archive', metadata: { name: 'minimal' },
     spec: { configuration: { repositories: [{ bucket: 'b', endpointURL: 's3.example.com', s3Credentials: { region: 'r', keyType: 'auto' } }] } } }],

@@ -37,6 +37,8 @@
 set -euo pipefail
 
 PROG=$(basename "$0")
+# shellcheck source=tests/services/common.sh
+source "$(dirname "$0")/common.sh"
 PORT=${RGW_PORT:-7480}
 BUCKET=${RGW_BUCKET:-pgbr}
 MON_PORT=${RGW_MON_PORT:-3300}
@@ -91,10 +93,6 @@ daemon_pid() {
     echo "$pid"
 }
 
-port_in_use() {  # port_in_use PORT -> 0 if something listens on 127.0.0.1/any:PORT
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
 ceph_cli() { timeout 20 ceph -c "$D/ceph.conf" --connect-timeout 15 "$@"; }
 
 s3_curl() {  # s3_curl [curl args...] URL  -- signed request with the test keys
@@ -109,13 +107,6 @@ s3_healthy() {
     local code
     code=$(s3_curl -o /dev/null -w '%{http_code}' -I "https://localhost:$PORT/$BUCKET" 2>/dev/null) || return 1
     [[ $code == 200 ]]
-}
-
-# alive PID: process exists and is not a zombie (orphaned daemons are reaped by PID 1 later)
-alive() {
-    local st
-    st=$(sed -n 's/^[0-9]* (.*) \([A-Za-z]\) .*/\1/p' "/proc/$1/stat" 2>/dev/null) || return 1
-    [[ -n $st && $st != Z && $st != X ]]
 }
 
 # stop_one NAME: SIGTERM, wait up to 15 s, then SIGKILL (bounded)
@@ -142,31 +133,6 @@ cmd_stop() {
     for name in "${DAEMONS[@]}"; do stop_one "$name" || true; done
     if ((${#STOPPED[@]})); then log "stopped ${STOPPED[*]}"; else log "nothing running in $D"; fi
     return 0
-}
-
-make_certs() {
-    local t=$D/tls
-    # dir + ca.crt world-readable: clients (pgbackrest runs as postgres) must read the CA
-    rm -rf "$t"; mkdir -p "$t"; chmod 755 "$t"
-    openssl req -x509 -newkey rsa:2048 -nodes -days 7 -sha256 \
-        -keyout "$t/ca.key" -out "$t/ca.crt" -subj "/CN=cnpgi-pgbackrest throwaway test CA" \
-        -addext "basicConstraints=critical,CA:TRUE" \
-        -addext "keyUsage=critical,keyCertSign,cRLSign" 2>"$t/openssl.err" \
-        || { cat "$t/openssl.err" >&2; die "openssl: cannot create CA"; }
-    openssl req -newkey rsa:2048 -nodes -sha256 -keyout "$t/server.key" -out "$t/server.csr" \
-        -subj "/CN=localhost" 2>"$t/openssl.err" \
-        || { cat "$t/openssl.err" >&2; die "openssl: cannot create server key/csr"; }
-    cat >"$t/server.ext" <<EOF
-basicConstraints=critical,CA:FALSE
-keyUsage=critical,digitalSignature,keyEncipherment
-extendedKeyUsage=serverAuth
-subjectAltName=DNS:localhost,IP:127.0.0.1
-EOF
-    openssl x509 -req -in "$t/server.csr" -CA "$t/ca.crt" -CAkey "$t/ca.key" -CAcreateserial \
-        -days 7 -sha256 -extfile "$t/server.ext" -out "$t/server.crt" 2>"$t/openssl.err" \
-        || { cat "$t/openssl.err" >&2; die "openssl: cannot sign server certificate"; }
-    chmod 600 "$t"/*.key
-    chmod 644 "$t/ca.crt" "$t/server.crt"
 }
 
 write_conf() {
@@ -254,7 +220,7 @@ cmd_start() {
     rm -rf "$D/mon.a" "$D/osd.0" "$D/rgw.a" "$D/run" "$D/monmap" "$D/env" "$D/log.prev"
     [[ -d $D/log ]] && mv "$D/log" "$D/log.prev"
     mkdir -p "$D/run" "$D/log" "$D/mon.a" "$D/osd.0" "$D/rgw.a"
-    make_certs
+    make_certs "$D/tls" "cnpgi-pgbackrest throwaway test CA" || die "openssl: cannot create the test certificates"
     local fsid osd_uuid id
     fsid=$(cat /proc/sys/kernel/random/uuid)
     write_conf "$fsid"

@@ -3,11 +3,13 @@
 
 #include "cnpgi_pgbackrest/export.h"
 #include "cnpgi_pgbackrest/metrics/metrics.h"
+#include "cnpgi_pgbackrest/transport/fast_methods.h"
 #include "metrics.grpc.pb.h"
 
 namespace cnpgi_pgbackrest {
 
-class CNPGI_PGBACKREST_EXPORT MetricsGrpcService final : public cnpgi::metrics::v1::Metrics::Service {
+class CNPGI_PGBACKREST_EXPORT MetricsGrpcService final : public cnpgi::metrics::v1::Metrics::Service,
+                                                         public FastMethods {
  public:
   explicit MetricsGrpcService(cnpgi_pgbackrest::Metrics* metrics) : metrics_(metrics) {}
 
@@ -18,6 +20,10 @@ class CNPGI_PGBACKREST_EXPORT MetricsGrpcService final : public cnpgi::metrics::
   // Checks every sample against Define first: CNPG drops the whole plugin's scrape on one bad sample.
   grpc::Status Collect(grpc::ServerContext*, const cnpgi::metrics::v1::CollectMetricsRequest* request,
                        cnpgi::metrics::v1::CollectMetricsResult* response) override;
+
+  // GetCapabilities: answered on the completion-queue thread by the servers of transport/.
+  void MarkFastMethods() override;
+  void ArmFastMethods(grpc::ServerCompletionQueue* cq) override;
 
  private:
   cnpgi_pgbackrest::Metrics* metrics_;

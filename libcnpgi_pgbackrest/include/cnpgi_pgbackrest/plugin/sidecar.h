@@ -44,6 +44,10 @@ struct SidecarOptions {
   std::chrono::milliseconds backup_wal_wait{std::chrono::minutes(5)};
   std::string instance_manager = "/controller/manager";
   std::string wal_storage_dir = "/var/lib/postgresql/wal/pg_wal";
+  // Archive.status written by the primary's sidecar at least this often (0: never), through the
+  // Kubernetes API of the Pod (KUBERNETES_SERVICE_HOST/PORT and service_account_dir).
+  std::chrono::milliseconds status_interval{std::chrono::seconds(60)};
+  std::string service_account_dir = "/var/run/secrets/kubernetes.io/serviceaccount";
 };
 
 // The options with every environment default filled in; INVALID_ARGUMENT when one cannot work.

@@ -4,6 +4,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "cnpgi_pgbackrest/export.h"
+#include "cnpgi_pgbackrest/transport/unix_socket_server.h"
 
 namespace cnpgi_pgbackrest {
 
@@ -16,5 +17,6 @@ CNPGI_PGBACKREST_EXPORT int WaitForTerminationSignal();
 
 // Serves until SIGTERM or SIGINT, then shuts the server down (in-flight calls get 10 s).
 CNPGI_PGBACKREST_EXPORT void ServeUntilTerminated(grpc::Server& server);
+CNPGI_PGBACKREST_EXPORT void ServeUntilTerminated(UnixSocketServer& server);
 
 }  // namespace cnpgi_pgbackrest

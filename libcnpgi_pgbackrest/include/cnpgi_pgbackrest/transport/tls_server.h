@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 
 #include "cnpgi_pgbackrest/export.h"
+#include "cnpgi_pgbackrest/transport/unix_socket_server.h"
 
 namespace cnpgi_pgbackrest {
 
@@ -25,8 +26,8 @@ class TlsFront;
 
 // A gRPC server reachable only through mutual TLS 1.3.
 struct CNPGI_PGBACKREST_EXPORT MutualTlsServer {
-  std::unique_ptr<grpc::Server> grpc;  // plaintext, on a private Unix socket
-  std::unique_ptr<TlsFront> front;     // TLS termination on the TCP address
+  std::unique_ptr<UnixSocketServer> grpc;  // plaintext, on a private Unix socket
+  std::unique_ptr<TlsFront> front;         // TLS termination on the TCP address
   std::string private_dir;
   ~MutualTlsServer();
 };
