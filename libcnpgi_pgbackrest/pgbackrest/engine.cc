@@ -123,7 +123,6 @@ absl::Status Engine::EnsureStanza(const Stanza& stanza, const std::function<bool
   }
   auto check = CheckStanzaOwner(stanza, cancelled);
   if (!check.ok()) return check.status();
-  std::string where = absl::StrCat(" stanza '", stanza.use.stanza, "' in Archive '", stanza.use.archive_name, "'");
   // Upgrade first: stanza-create refuses a repository whose stanza does not match pg_control.
   for (bool upgrading : {true, false}) {
     if (!(upgrading ? check->upgrade : check->create)) continue;
@@ -133,7 +132,10 @@ absl::Status Engine::EnsureStanza(const Stanza& stanza, const std::function<bool
                         .cancelled = cancelled};
     auto result = Run(stanza, call);
     if (!result.ok()) return result.status();
-    if (auto s = PgbackrestStatus(*result, absl::StrCat(upgrading ? "upgrading" : "creating", where)); !s.ok())
+    if (auto s =
+            PgbackrestStatus(*result, absl::StrCat(upgrading ? "upgrading stanza '" : "creating stanza '",
+                                                   stanza.use.stanza, "' in Archive '", stanza.use.archive_name, "'"));
+        !s.ok())
       return s;
     if (upgrading)
       Log("info", "stanza upgraded", {{"stanza", stanza.use.stanza}, {"archive", stanza.use.archive_name}});

@@ -124,12 +124,13 @@ std::optional<int> PgDataMajorVersion(const nlohmann::json& cluster_status) {
 StanzaDecision DecideStanza(const ArchiveInfo& stanza, const LocalDatabase& local,
                             std::optional<int> cluster_major_version, absl::string_view what) {
   const StanzaDatabase& db = stanza.current;
-  std::string theirs = absl::StrCat("PostgreSQL ", db.version, " with system identifier ", db.system_id);
-  std::string ours = absl::StrCat("PostgreSQL ", local.version, " with system identifier ", local.system_id);
+  // Literal runs kept whole: README's Troubleshooting quotes this wording (tests/manifests/docs.mjs).
   auto refuse = [&](absl::string_view why, absl::string_view todo) {
-    return StanzaDecision{StanzaAction::kRefuse,
-                          absl::StrCat(what, " belongs to ", theirs, " but this data directory is ", ours, ": ", why,
-                                       "; nothing is written into it. ", todo)};
+    return StanzaDecision{
+        StanzaAction::kRefuse,
+        absl::StrCat(what, " belongs to PostgreSQL ", db.version, " with system identifier ", db.system_id,
+                     " but this data directory is PostgreSQL ", local.version, " with system identifier ",
+                     local.system_id, ": ", why, "; nothing is written into it. ", todo)};
   };
   const std::string kNewStanza = absl::StrCat("To write elsewhere, ", kNewStanzaAdvice);
   auto order = CompareMajorVersions(local.version, db.version);
@@ -163,7 +164,8 @@ StanzaDecision DecideStanza(const ArchiveInfo& stanza, const LocalDatabase& loca
                   absl::StrCat("stanza-upgrade runs once CNPG records the upgrade to ", upgraded, "; otherwise ",
                                kNewStanzaAdvice));
   return {StanzaAction::kUpgrade,
-          absl::StrCat(what, " is upgraded from ", theirs, " to ", ours,
+          absl::StrCat(what, " is upgraded from PostgreSQL ", db.version, " (system identifier ", db.system_id,
+                       ") to PostgreSQL ", local.version, " (system identifier ", local.system_id, ")",
                        " (the Cluster's status.pgDataImageInfo.majorVersion is ", *cluster_major_version, ")")};
 }
 
