@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/text.h"
 #include "common/wal_name.h"
+#include "stanza/stanza_state.h"
 
 namespace cnpgi_pgbackrest {
 namespace {
@@ -89,7 +90,9 @@ absl::StatusOr<BackupResult> PgbackrestBackup::RunBackup(const BackupRequest& re
 
   auto stanza = engine_->Open(*cluster->archive);
   if (!stanza.ok()) return stanza.status();
-  if (auto s = engine_->EnsureStanza(*stanza, request.cancelled); !s.ok()) return s;
+  stanza->cluster_major_version = PgDataMajorVersion(cluster->status);
+  if (auto s = engine_->EnsureStanza(*stanza, request.cancelled); !s.ok())
+    return absl::Status(s.code(), absl::StrCat("backup ", object->name, " refused: ", s.message()));
 
   // CNPG's archive_command does not contain "pgbackrest", so pgBackRest's own archive check
   // cannot run; WaitForStopWal below gives the same guarantee.

@@ -9,6 +9,7 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "pgbackrest/catalog.h"
+#include "stanza/stanza_state.h"
 
 namespace cnpgi_pgbackrest {
 
@@ -66,25 +67,90 @@ absl::Status Engine::Exec(const Stanza& stanza, PgbackrestCall call) const {
 }
 
 std::string Engine::StanzaKey(const Stanza& stanza) const {
-  return absl::StrCat(stanza.use.archive_name, "/", stanza.use.stanza);
+  // The whole Archive spec: a repository added to it is checked and created before it is used.
+  return absl::StrCat(stanza.use.archive_name, "/", stanza.use.stanza, "\n", stanza.archive.definition.dump());
+}
+
+absl::StatusOr<Engine::StanzaCheck> Engine::CheckStanzaOwner(const Stanza& stanza,
+                                                             const std::function<bool()>& cancelled) const {
+  StanzaCheck check;
+  auto local = ReadLocalDatabase(options_.instance.pgdata);
+  if (!local.ok()) {
+    // pgBackRest compares pg_control with the stanza itself on every push and backup.
+    Log("warning", "cannot read the data directory's identity; leaving the stanza check to pgBackRest",
+        {{"error", local.status().message()}});
+    check.create = true;
+    return check;
+  }
+  for (std::size_t i = 1; i <= stanza.archive.repositories.size(); ++i) {
+    std::string what = absl::StrCat(Describe(stanza.use), " in repo", i);
+    PgbackrestCall get{.command = "repo-get",
+                       .options = {absl::StrCat("--repo=", i), "--ignore-missing"},
+                       .args = {absl::StrCat("archive/", stanza.use.stanza, "/archive.info")},
+                       .timeout = options_.wal_timeout,
+                       .cancelled = cancelled};
+    // On the WAL path: as bounded as archive-push itself when storage is unreachable.
+    if (options_.instance.wal_io_timeout_seconds > 0)
+      get.options.push_back(absl::StrCat("--io-timeout=", options_.instance.wal_io_timeout_seconds));
+    auto result = Run(stanza, get);
+    if (!result.ok()) return result.status();
+    if (result->exit_code == 1 && result->out.empty()) {  // --ignore-missing: no stanza there yet
+      check.create = true;
+      continue;
+    }
+    if (!result->ok()) {
+      // Unreachable now: pgBackRest's own checks still guard the push, and the next one checks again.
+      check.complete = false;
+      Log("warning", "cannot read the stanza's archive.info",
+          {{"stanza", what}, {"error", PgbackrestStatus(*result, "repo-get").message()}});
+      continue;
+    }
+    auto info = ParseArchiveInfo(result->out);
+    if (!info.ok()) return absl::FailedPreconditionError(absl::StrCat(what, ": ", info.status().message()));
+    StanzaDecision decision = DecideStanza(*info, *local, stanza.cluster_major_version, what);
+    if (decision.action == StanzaAction::kRefuse) return absl::FailedPreconditionError(decision.reason);
+    if (decision.action == StanzaAction::kUpgrade) {
+      Log("info", "PostgreSQL major upgrade: upgrading the stanza", {{"stanza", what}, {"why", decision.reason}});
+      check.upgrade = true;
+    }
+  }
+  return check;
 }
 
 absl::Status Engine::EnsureStanza(const Stanza& stanza, const std::function<bool()>& cancelled) {
+  std::string key = StanzaKey(stanza);
+  {
+    absl::MutexLock lock(&mu_);
+    if (stanzas_ready_.count(key)) return absl::OkStatus();
+  }
+  // stanza-create and stanza-upgrade take pgBackRest's archive lock: one at a time.
   absl::MutexLock creating(&create_mu_);
   {
     absl::MutexLock lock(&mu_);
-    if (stanzas_ready_.count(StanzaKey(stanza))) return absl::OkStatus();
+    if (stanzas_ready_.count(key)) return absl::OkStatus();
   }
-  PgbackrestCall call{
-      .command = "stanza-create", .options = {"--no-online"}, .timeout = options_.wal_timeout, .cancelled = cancelled};
-  auto result = Run(stanza, call);
-  if (!result.ok()) return result.status();
-  if (auto s = PgbackrestStatus(*result, absl::StrCat("creating stanza '", stanza.use.stanza, "' in Archive '",
-                                                      stanza.use.archive_name, "'"));
-      !s.ok())
-    return s;
+  auto check = CheckStanzaOwner(stanza, cancelled);
+  if (!check.ok()) return check.status();
+  // Upgrade first: stanza-create refuses a repository whose stanza does not match pg_control.
+  for (bool upgrading : {true, false}) {
+    if (!(upgrading ? check->upgrade : check->create)) continue;
+    PgbackrestCall call{.command = upgrading ? "stanza-upgrade" : "stanza-create",
+                        .options = {"--no-online"},
+                        .timeout = options_.wal_timeout,
+                        .cancelled = cancelled};
+    auto result = Run(stanza, call);
+    if (!result.ok()) return result.status();
+    if (auto s =
+            PgbackrestStatus(*result, absl::StrCat(upgrading ? "upgrading stanza '" : "creating stanza '",
+                                                   stanza.use.stanza, "' in Archive '", stanza.use.archive_name, "'"));
+        !s.ok())
+      return s;
+    if (upgrading)
+      Log("info", "stanza upgraded", {{"stanza", stanza.use.stanza}, {"archive", stanza.use.archive_name}});
+  }
+  if (!check->complete) return absl::OkStatus();
   absl::MutexLock lock(&mu_);
-  stanzas_ready_.insert(StanzaKey(stanza));
+  stanzas_ready_.insert(key);
   return absl::OkStatus();
 }
 

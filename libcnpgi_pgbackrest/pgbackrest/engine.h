@@ -39,6 +39,9 @@ struct Stanza {
   ArchiveUse use;
   Archive archive;
   RenderedArchive rendered;
+  // The Cluster's status.pgDataImageInfo.majorVersion, set by callers that have the Cluster:
+  // EnsureStanza runs stanza-upgrade only when it shows the data directory's new major version.
+  std::optional<int> cluster_major_version;
 };
 
 class Engine {
@@ -64,7 +67,10 @@ class Engine {
   // Replaces this process with the command against the stanza (an operator's shell).
   absl::Status Exec(const Stanza& stanza, PgbackrestCall call) const;
 
-  // Creates the stanza from pg_control (works before any backup, and on standbys); remembered once done.
+  // Makes the stanza fit to write into, once per Archive spec (remembered once done): refuses
+  // (FAILED_PRECONDITION) a stanza of another database, runs stanza-upgrade after an in-place major
+  // upgrade (see DecideStanza), and creates it from pg_control in every repository that lacks it
+  // (works before any backup, and on standbys).
   absl::Status EnsureStanza(const Stanza& stanza, const std::function<bool()>& cancelled);
 
   // Forgets that the stanza exists (after a failure that suggests it was removed).
@@ -78,6 +84,15 @@ class Engine {
 
  private:
   std::string StanzaKey(const Stanza& stanza) const;
+  // What CheckStanzaOwner found in the repositories.
+  struct StanzaCheck {
+    bool create = false;   // a repository has no stanza yet (or PGDATA could not be read to tell)
+    bool upgrade = false;  // a repository's stanza needs stanza-upgrade
+    bool complete = true;  // every repository answered: the result may be remembered
+  };
+  // Checks each repository's archive.info against the local PGDATA; FAILED_PRECONDITION when a
+  // stanza belongs to another database.
+  absl::StatusOr<StanzaCheck> CheckStanzaOwner(const Stanza& stanza, const std::function<bool()>& cancelled) const;
   // The call with the stanza and the local instance's PG1 options filled in.
   PgbackrestCall Prepared(const Stanza& stanza, PgbackrestCall call) const;
 

@@ -8,6 +8,8 @@
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 
+#include "stanza/stanza_state.h"
+
 namespace cnpgi_pgbackrest {
 namespace {
 
@@ -135,6 +137,11 @@ std::string CleanPgbackrestMessage(std::string text) {
     absl::StrAppend(&text,
                     " (the repository does not decrypt with the configured key: check the Archive's "
                     "encryption and encryptionKey)");
+  // archive-push [ArchiveMismatchError], backup [051] and stanza-create [028] when pg_control is
+  // not the stanza's database.
+  if ((absl::StrContains(text, "system-id") && absl::StrContains(text, "do not match")) ||
+      absl::StrContains(text, "do not match the database"))
+    absl::StrAppend(&text, " (", kForeignStanzaHint, ")");
   return text;
 }
 

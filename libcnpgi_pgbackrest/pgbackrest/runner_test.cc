@@ -5,6 +5,10 @@
 
 #include <doctest/doctest.h>
 
+#include "absl/strings/match.h"
+
+#include "stanza/stanza_state.h"
+
 using namespace cnpgi_pgbackrest;
 
 TEST_CASE("Argv puts config and stanza first, and never a secret") {
@@ -44,7 +48,13 @@ TEST_CASE("PgbackrestStatus maps exit codes and quotes pgBackRest's error") {
   CHECK(s.code() == absl::StatusCode::kFailedPrecondition);
   CHECK(std::string(s.message()) ==
         "archiving X failed (pgbackrest exit 44): ERROR: [044]: PostgreSQL version 15, system-id 1 do not match "
-        "stanza version 15, system-id 2 HINT: are you archiving to the correct stanza?");
+        "stanza version 15, system-id 2 HINT: are you archiving to the correct stanza? (" +
+            std::string(kForeignStanzaHint) + ")");
+  // stanza-create on another database's stanza: the same hint.
+  ProcessResult create;
+  create.exit_code = 28;
+  create.err = "ERROR: [028]: backup and archive info files exist but do not match the database\n";
+  CHECK(absl::StrContains(PgbackrestStatus(create, "creating").message(), kForeignStanzaHint));
   r.exit_code = 49;
   CHECK(PgbackrestStatus(r, "x").code() == absl::StatusCode::kUnavailable);
   r.exit_code = 105;

@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "common/text.h"
 #include "common/wal_name.h"
+#include "stanza/stanza_state.h"
 
 namespace cnpgi_pgbackrest {
 namespace {
@@ -90,6 +91,7 @@ void PgbackrestWalArchive::Resume() {
     Log("warning", "push-ahead not resumed", {{"error", stanza.status().message()}});
     return;
   }
+  stanza->cluster_major_version = PgDataMajorVersion(cluster->status);
   {
     // An Archive call that came first knows better than the file.
     absl::MutexLock lock(&armed_mu_);
@@ -108,6 +110,10 @@ absl::Status PgbackrestWalArchive::Push(const Stanza& stanza, const std::string&
   // The async worker only pushes what PostgreSQL marked .ready (and asserts otherwise): the
   // scheduler asks for async only for such files.
   if (engine_->options().instance.wal_push_processes > 0 && !async) push.options.push_back("--no-archive-async");
+  // Checked once per Archive spec: a stanza of another database never receives a push (not even
+  // push-ahead), and a new repository or a major upgrade is dealt with before the first one.
+  if (auto s = engine_->EnsureStanza(stanza, cancelled); !s.ok())
+    return absl::Status(s.code(), absl::StrCat(what, " refused: ", s.message()));
   auto result = engine_->Run(stanza, push);
   if (!result.ok()) return result.status();
   if (IsMissingStanza(*result)) {
@@ -193,6 +199,7 @@ absl::Status PgbackrestWalArchive::ArchiveOnce(const WalArchiveRequest& request)
 
   auto stanza = engine_->Open(*cluster->archive);
   if (!stanza.ok()) return stanza.status();
+  stanza->cluster_major_version = PgDataMajorVersion(cluster->status);
 
   if (MustCheckEmpty(request, *cluster)) {
     // The first WAL of a new cluster: nothing may reach the stanza before this push succeeds, or a
