@@ -336,50 +336,6 @@ int ServeNullSync(const std::string& socket, bool health) {
   return 0;
 }
 
-// Identity (and, with wal_async, WAL GetCapabilities) on one completion-queue thread, the rest synchronous.
-class AsyncCapsWal : public cnpgi::wal::v1::WAL::WithAsyncMethod_GetCapabilities<cnpgi::wal::v1::WAL::Service> {
-  grpc::Status Archive(grpc::ServerContext*, const cnpgi::wal::v1::WALArchiveRequest*,
-                       cnpgi::wal::v1::WALArchiveResult*) override {
-    return grpc::Status::OK;
-  }
-};
-int ServeAsyncHybrid(const std::string& socket, bool wal_async) {
-  namespace id = cnpgi::identity::v1;
-  namespace wal = cnpgi::wal::v1;
-  id::Identity::AsyncService identity;
-  NullSyncWal sync_wal;
-  AsyncCapsWal async_wal;
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort("unix:" + socket, grpc::InsecureServerCredentials());
-  builder.RegisterService(&identity);
-  if (wal_async)
-    builder.RegisterService(&async_wal);
-  else
-    builder.RegisterService(&sync_wal);
-  auto cq = builder.AddCompletionQueue();
-  auto server = builder.BuildAndStart();
-  if (!server) return 1;
-  FloorServe<id::GetPluginMetadataRequest, id::GetPluginMetadataResponse>(
-      &identity, cq.get(), &id::Identity::AsyncService::RequestGetPluginMetadata,
-      [](id::GetPluginMetadataResponse* r) { r->set_name("pgbackrest.cnpg.opera.com"); });
-  FloorServe<id::GetPluginCapabilitiesRequest, id::GetPluginCapabilitiesResponse>(
-      &identity, cq.get(), &id::Identity::AsyncService::RequestGetPluginCapabilities,
-      [](id::GetPluginCapabilitiesResponse* r) {
-        r->add_capabilities()->mutable_service()->set_type(id::PluginCapability::Service::TYPE_WAL_SERVICE);
-      });
-  FloorServe<id::ProbeRequest, id::ProbeResponse>(&identity, cq.get(), &id::Identity::AsyncService::RequestProbe,
-                                                  [](id::ProbeResponse* r) { r->set_ready(true); });
-  if (wal_async)
-    FloorServe<wal::WALCapabilitiesRequest, wal::WALCapabilitiesResult>(
-        &async_wal, cq.get(), &AsyncCapsWal::RequestGetCapabilities, [](wal::WALCapabilitiesResult* r) {
-          r->add_capabilities()->mutable_rpc()->set_type(wal::WALCapability::RPC::TYPE_ARCHIVE_WAL);
-        });
-  void* tag;
-  bool ok;
-  while (cq->Next(&tag, &ok)) static_cast<FloorCall*>(tag)->Proceed(ok);
-  return 0;
-}
-
 // The same sequence against a server in its own process, like the sidecar: arg 0 is the plugin's
 // server (this program with --serve), arg 1 the null floor server (--serve-floor).
 void BM_ArchiveWithHandshakeCrossProcess(benchmark::State& state) {
@@ -422,10 +378,6 @@ int main(int argc, char** argv) {
   self_path = "/proc/self/exe";
   if (argc == 2 && std::string(argv[1]).rfind("--serve-null-sync=", 0) == 0)
     return ServeNullSync(std::string(argv[1]).substr(18), false);
-  if (argc == 2 && std::string(argv[1]).rfind("--serve-async-id=", 0) == 0)
-    return ServeAsyncHybrid(std::string(argv[1]).substr(17), false);
-  if (argc == 2 && std::string(argv[1]).rfind("--serve-async-id-caps=", 0) == 0)
-    return ServeAsyncHybrid(std::string(argv[1]).substr(22), true);
   if (argc == 2 && std::string(argv[1]).rfind("--serve-null-hybrid=", 0) == 0)
     return ServeNullHybrid(std::string(argv[1]).substr(20));
   if (argc == 2 && std::string(argv[1]).rfind("--serve-null-sync-health=", 0) == 0)

@@ -158,6 +158,19 @@ absl::StatusOr<const json*> CredentialsObject(const json& obj, absl::string_view
   return &*it;
 }
 
+// A credentials block's keyType (kept at its default when unset) and, where the store has one, its
+// uriStyle (which the repository's own uriStyle overrides).
+absl::Status ReadKeyTypeAndUriStyle(const json& c, const std::string& cpath, std::string* key_type, Repository* repo) {
+  auto kt = OptString(c, "keyType", cpath);
+  if (!kt.ok()) return kt.status();
+  if (kt->has_value()) *key_type = **kt;
+  if (!repo) return absl::OkStatus();
+  auto uri = OptString(c, "uriStyle", cpath);
+  if (!uri.ok()) return uri.status();
+  if (uri->has_value() && repo->uri_style.empty()) repo->uri_style = **uri;
+  return absl::OkStatus();
+}
+
 absl::StatusOr<S3Credentials> ParseS3Credentials(const json& obj, Repository& repo, absl::string_view path) {
   std::string cpath = absl::StrCat(path, ".s3Credentials");
   auto creds_obj = CredentialsObject(obj, "s3Credentials", "an S3 repository", path);
@@ -169,16 +182,7 @@ absl::StatusOr<S3Credentials> ParseS3Credentials(const json& obj, Repository& re
   if (!region->has_value() || (*region)->empty()) return FieldError(absl::StrCat(cpath, ".region"), "is required");
   creds.region = **region;
   if (auto s = CheckConfigValue(creds.region, absl::StrCat(cpath, ".region")); !s.ok()) return s;
-  auto kt = OptString(c, "keyType", cpath);
-  if (!kt.ok()) return kt.status();
-  if (kt->has_value()) {
-    creds.key_type = **kt;
-  }
-  auto cred_uri = OptString(c, "uriStyle", cpath);
-  if (!cred_uri.ok()) return cred_uri.status();
-  if (cred_uri->has_value() && repo.uri_style.empty()) {
-    repo.uri_style = **cred_uri;
-  }
+  if (auto st = ReadKeyTypeAndUriStyle(c, cpath, &creds.key_type, &repo); !st.ok()) return st;
   auto ak = OptSecretRef(c, "accessKeyId", cpath);
   if (!ak.ok()) return ak.status();
   auto sk = OptSecretRef(c, "secretAccessKey", cpath);
@@ -201,16 +205,7 @@ absl::StatusOr<AzureCredentials> ParseAzureCredentials(const json& obj, Reposito
   if (!creds_obj.ok()) return creds_obj.status();
   const json& c = **creds_obj;
   AzureCredentials creds;
-  auto kt = OptString(c, "keyType", cpath);
-  if (!kt.ok()) return kt.status();
-  if (kt->has_value()) {
-    creds.key_type = **kt;
-  }
-  auto cred_uri = OptString(c, "uriStyle", cpath);
-  if (!cred_uri.ok()) return cred_uri.status();
-  if (cred_uri->has_value() && repo.uri_style.empty()) {
-    repo.uri_style = **cred_uri;
-  }
+  if (auto st = ReadKeyTypeAndUriStyle(c, cpath, &creds.key_type, &repo); !st.ok()) return st;
   auto account = OptSecretRef(c, "account", cpath);
   if (!account.ok()) return account.status();
   if (!account->has_value()) return FieldError(absl::StrCat(cpath, ".account"), "is required");
@@ -231,11 +226,7 @@ absl::StatusOr<GcsCredentials> ParseGcsCredentials(const json& obj, absl::string
   if (!creds_obj.ok()) return creds_obj.status();
   const json& c = **creds_obj;
   GcsCredentials creds;
-  auto kt = OptString(c, "keyType", cpath);
-  if (!kt.ok()) return kt.status();
-  if (kt->has_value()) {
-    creds.key_type = **kt;
-  }
+  if (auto st = ReadKeyTypeAndUriStyle(c, cpath, &creds.key_type, nullptr); !st.ok()) return st;
   auto key = OptSecretRef(c, "key", cpath);
   if (!key.ok()) return key.status();
   creds.key = *key;
