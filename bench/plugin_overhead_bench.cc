@@ -309,31 +309,28 @@ class NullHybridWal : public cnpgi::wal::v1::WAL::WithCallbackMethod_GetCapabili
   }
 };
 
-int ServeNullHybrid(const std::string& socket) {
-  NullCallbackIdentity identity;
-  NullHybridWal wal;
+// A plain gRPC server with the given services on socket, until it is killed.
+int ServePlain(const std::string& socket, std::vector<grpc::Service*> services) {
   grpc::ServerBuilder builder;
   builder.AddListeningPort("unix:" + socket, grpc::InsecureServerCredentials());
-  builder.RegisterService(&identity);
-  builder.RegisterService(&wal);
+  for (grpc::Service* s : services) builder.RegisterService(s);
   auto server = builder.BuildAndStart();
   if (!server) return 1;
   server->Wait();
   return 0;
 }
 
+int ServeNullHybrid(const std::string& socket) {
+  NullCallbackIdentity identity;
+  NullHybridWal wal;
+  return ServePlain(socket, {&identity, &wal});
+}
+
 int ServeNullSync(const std::string& socket, bool health) {
   if (health) grpc::EnableDefaultHealthCheckService(true);
   NullSyncIdentity identity;
   NullSyncWal wal;
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort("unix:" + socket, grpc::InsecureServerCredentials());
-  builder.RegisterService(&identity);
-  builder.RegisterService(&wal);
-  auto server = builder.BuildAndStart();
-  if (!server) return 1;
-  server->Wait();
-  return 0;
+  return ServePlain(socket, {&identity, &wal});
 }
 
 // The same sequence against a server in its own process, like the sidecar: arg 0 is the plugin's
