@@ -167,17 +167,12 @@ absl::Status Engine::RequireEmptyArchive(const Stanza& stanza, const std::functi
   std::string what = Describe(stanza.use);
   // An archive that cannot be read is not known to be empty.
   if (auto s = RequireReadable(*catalog, what); !s.ok()) return s;
-  {
-    for (const auto& a : catalog->archives) {
-      const std::string& min = a.min;
-      const std::string& max = a.max;
-      if (!min.empty())
-        return absl::FailedPreconditionError(absl::StrCat(
-            what, " already contains WAL (", min, " to ", max,
-            "); a newly bootstrapped cluster must archive into an empty stanza. Use another stanza, "
-            "or set the annotation cnpg.io/skipEmptyWalArchiveCheck=enabled on the Cluster if this is intended"));
-    }
-  }
+  for (const auto& a : catalog->archives)
+    if (!a.min.empty())
+      return absl::FailedPreconditionError(absl::StrCat(
+          what, " already contains WAL (", a.min, " to ", a.max,
+          "); a newly bootstrapped cluster must archive into an empty stanza. Use another stanza, "
+          "or set the annotation cnpg.io/skipEmptyWalArchiveCheck=enabled on the Cluster if this is intended"));
   return absl::OkStatus();
 }
 
