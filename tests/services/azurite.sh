@@ -158,7 +158,15 @@ cmd_start() {
         --location "$D/data" --cert "$D/tls/server.crt" --key "$D/tls/server.key" \
         --skipApiVersionCheck --loose --disableTelemetry \
         >"$D/log/azurite.out" 2>&1 </dev/null &
-    echo $! >"$D/run/azurite.pid"
+    pid=$!
+    echo "$pid" >"$D/run/azurite.pid"
+    # Until the child has exec'd azurite its command line is still this shell's, which server_pid
+    # does not recognise: wait for the exec (or the child's end) before judging it.
+    for _ in $(seq 1 100); do  # <= 5 s
+        server_pid >/dev/null && break
+        alive "$pid" || break
+        sleep 0.05
+    done
     server_pid >/dev/null || die "azurite exited at once"
     local ok=0
     for _ in $(seq 1 120); do  # <= 30 s
